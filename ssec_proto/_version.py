@@ -1,0 +1,5 @@
+"""The package version, kept in one place (read by the build backend)."""
+
+from __future__ import annotations
+
+__version__ = "0.1.0.dev0"

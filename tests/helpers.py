@@ -1,0 +1,40 @@
+"""Plain helper functions for the tests (no fixtures, as in h11's tests)."""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+from ssec_proto import Decoder, Event
+
+
+def feed_chunks(chunks: list[bytes], **options: Any) -> tuple[list[Event], Decoder]:
+    """Feed chunks to a fresh decoder; return every event and the decoder."""
+    decoder = Decoder(**options)
+    events: list[Event] = []
+    for chunk in chunks:
+        events += decoder.feed(chunk)
+    return events, decoder
+
+
+def decode(raw: bytes, **options: Any) -> list[Event]:
+    """Decode ``raw`` three ways and insist they agree, as h11's ``tr()`` does.
+
+    Whole; one byte at a time; and at seeded random split points. Also checks
+    that the final last event ID and retry agree. Returns the events.
+    """
+    whole, d_whole = feed_chunks([raw], **options)
+    bytewise, d_bytes = feed_chunks([raw[i : i + 1] for i in range(len(raw))], **options)
+    rng = random.Random(raw)
+    cuts = sorted(rng.sample(range(len(raw) + 1), min(len(raw) + 1, 5)))
+    pieces = [raw[a:b] for a, b in zip([0, *cuts], [*cuts, len(raw)], strict=True)]
+    split, d_split = feed_chunks(pieces, **options)
+    assert whole == bytewise == split
+    assert d_whole.last_event_id == d_bytes.last_event_id == d_split.last_event_id
+    assert d_whole.retry == d_bytes.retry == d_split.retry
+    return whole
+
+
+def message(data: str, *, event: str = "message", id: str = "", retry: int | None = None) -> Event:  # noqa: A002
+    """Shorthand for an expected event."""
+    return Event(event=event, data=data, id=id, retry=retry)
