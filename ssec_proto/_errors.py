@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from ._events import Event
 
 __all__ = [
+    "EventTimeout",
     "EventTooLarge",
     "LimitExceeded",
     "LineTooLong",
@@ -162,3 +163,20 @@ class PolicyError(SSEError):
         self.state = state
         self.input = input
         super().__init__(message)
+
+
+class EventTimeout(SSEError):
+    """No event arrived within ``event_timeout`` seconds, though bytes did.
+
+    Keep-alive comments reset the idle timeout but not this one. The adapters
+    treat it like an idle timeout: the connection is dropped and
+    re-established under the reconnect policy, and the error is chained to a
+    final :class:`RetriesExhausted` if the policy gives up.
+
+    Attributes:
+        timeout: The configured ``event_timeout`` in seconds.
+    """
+
+    def __init__(self, timeout: float) -> None:
+        self.timeout = timeout
+        super().__init__(f"no event arrived within event_timeout={timeout}s")

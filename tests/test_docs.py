@@ -52,3 +52,12 @@ def test_decode_sample_output() -> None:
     assert "'line one\\nline two'" in out
     assert "last_event_id='3' retry=3000 ms" in out
     assert "never dispatched" not in out
+
+
+def test_reconnect_page_shows_the_real_transition_table() -> None:
+    from ssec_proto import TRANSITIONS
+
+    text = (ROOT / "docs" / "reconnect.md").read_text(encoding="utf-8")
+    rows = re.findall(r"^\| ([A-Z]+) \| ([A-Z_]+) \| ([A-Z]+) \|$", text, re.MULTILINE)
+    table = {(state, event): target for state, event, target in rows}
+    assert table == {(s.name, i.name): t.name for (s, i), t in TRANSITIONS.items()}

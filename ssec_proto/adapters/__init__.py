@@ -1,0 +1,11 @@
+"""Thin HTTP drivers for the sans-IO core: each one moves bytes and sleeps.
+
+Import the one you use; each needs its extra installed:
+
+* :mod:`ssec_proto.adapters.httpx` (``pip install 'ssec-proto[httpx]'``):
+  ``connect()`` and ``aconnect()`` (asyncio and trio).
+
+All protocol decisions (headers, response checks, reconnection delays,
+giving up) are made by :class:`ssec_proto.ReconnectPolicy` and
+:class:`ssec_proto.Decoder`, so every driver behaves the same way.
+"""
