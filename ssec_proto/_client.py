@@ -156,6 +156,31 @@ class Closed:
 Lifecycle: TypeAlias = Connecting | Opened | Retrying | Failed | Closed
 
 
+def _reconnect_config(reconnect: ReconnectConfig | bool | None) -> ReconnectConfig | None:
+    if reconnect is False:
+        return ReconnectConfig(max_attempts=0)
+    if reconnect is True or reconnect is None:
+        return None
+    if not isinstance(reconnect, ReconnectConfig):
+        raise TypeError(
+            f"reconnect must be a ReconnectConfig or a bool, not {type(reconnect).__name__}"
+        )
+    return reconnect
+
+
+def check_idle_timeout(idle_timeout: float | None) -> float | None:
+    """Validate an adapter's ``idle_timeout`` option (seconds, or ``None``).
+
+    Raises:
+        ValueError: If it is not a positive, finite number or ``None``.
+    """
+    if idle_timeout is not None and not (
+        isinstance(idle_timeout, (int, float)) and 0 < idle_timeout < math.inf
+    ):
+        raise ValueError(f"idle_timeout must be positive or None, not {idle_timeout!r}")
+    return idle_timeout
+
+
 class StreamCore:
     """The sans-IO state of one reconnecting event stream.
 
@@ -167,7 +192,9 @@ class StreamCore:
         headers: The caller's request headers (copied).
         last_event_id: Resume from this ID (``None``: from the caller's
             ``Last-Event-ID`` header, if any).
-        reconnect: The reconnection options; ``None`` for the defaults.
+        reconnect: The reconnection options: a :class:`ReconnectConfig`,
+            ``None`` or ``True`` for the defaults, ``False`` never to
+            reconnect.
         event_timeout: Seconds without a complete *event* (comments do not
             count) after which the connection is treated as idle; ``None``
             (the default) disables it.
@@ -195,7 +222,7 @@ class StreamCore:
         method: str = "GET",
         headers: HeadersLike | None = None,
         last_event_id: str | None = None,
-        reconnect: ReconnectConfig | None = None,
+        reconnect: ReconnectConfig | bool | None = None,
         event_timeout: float | None = None,
         max_line_size: int | None = DEFAULT_MAX_LINE_SIZE,
         max_event_size: int | None = DEFAULT_MAX_EVENT_SIZE,
@@ -209,7 +236,7 @@ class StreamCore:
         ):
             raise ValueError(f"event_timeout must be a positive number or None: {event_timeout!r}")
         self.policy = ReconnectPolicy(
-            reconnect,
+            _reconnect_config(reconnect),
             rng=random.Random() if rng is None else rng,
             clock=clock,
             wall_clock=wall_clock,

@@ -85,7 +85,9 @@ class LineSplitter:
             self._skip_lf = False
             if data[0] == 10:
                 data = data[1:]
-        if _CR in data:
+        # An int needle: with a bytes needle, bytes.__contains__ first tries
+        # it as an int and swallows a TypeError, which costs ten times more.
+        if 13 in data:
             # "a U+000D CR U+000A LF character pair, a single U+000A LF
             # character not preceded by a U+000D CR character, and a single
             # U+000D CR character not followed by a U+000A LF character being

@@ -191,6 +191,16 @@ def _closed(client: Any) -> bool:
     return False
 
 
+def _hard_close(source: Any) -> None:
+    # Closing the client or session from another thread shuts its sockets,
+    # which unblocks a read that hangs; source.close() could not (its
+    # generator is running in the test's thread).
+    for name in ("_client", "_session"):
+        owner = getattr(source, name, None)
+        if owner is not None:
+            owner.close()
+
+
 def _run_sync(
     adapter: Any,
     spec: Driver,
@@ -206,7 +216,7 @@ def _run_sync(
     source = adapter.connect(url, **options)
     # A watchdog: close the source from another thread if the stream hangs,
     # so a broken test fails instead of blocking CI.
-    timer = threading.Timer(DEADLINE, source.close)
+    timer = threading.Timer(DEADLINE, _hard_close, (source,))
     timer.start()
     try:
         with source:

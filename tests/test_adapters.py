@@ -323,6 +323,15 @@ def test_gives_up_with_the_cause_chained(driver: str) -> None:
     ]
 
 
+def test_redirect_loop_gives_up_with_the_cause_chained(driver: str, raw: RawServer) -> None:
+    raw.route("/a", redirect(302, "/a"))
+    out = run(
+        driver, raw.url("/a"), reconnect=ReconnectConfig(reconnection_time=0.01, max_attempts=1)
+    )
+    assert isinstance(out.error, RetriesExhausted)
+    assert out.error.__cause__ is not None
+
+
 def test_request_headers(driver: str, raw: RawServer) -> None:
     raw.route("/s", status(204))
     headers = {"Authorization": "Bearer t", "X-Trace": "1"}

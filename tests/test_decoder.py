@@ -636,3 +636,9 @@ def test_decoder_keeps_going_after_a_limit_error() -> None:
         except LimitExceeded as exc:
             got += exc.events
     assert got == [message("1"), message("2")]
+
+
+def test_event_limit_counts_data_lines_without_a_colon() -> None:
+    assert decode(b"data\ndata\ndata\n\n", max_event_size=2) == [message("\n\n")]
+    with pytest.raises(EventTooLarge):
+        Decoder(max_event_size=2).feed(b"data\ndata\ndata\ndata\n\n")

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, cast
 import anyio
 import httpx
 
-from .._client import DEFAULT_IDLE_TIMEOUT, StreamCore
+from .._client import DEFAULT_IDLE_TIMEOUT, StreamCore, check_idle_timeout
 from .._decoder import DEFAULT_MAX_EVENT_SIZE, DEFAULT_MAX_LINE_SIZE
 from .._errors import EventTimeout, LimitExceeded
 from .._reconnect import Fail, Proceed, Reconnect, ReconnectConfig, Stop
@@ -37,21 +37,9 @@ __all__ = ["AsyncEventSource", "EventSource", "aconnect", "connect"]
 _OWN_CLIENT_TIMEOUT = 30.0
 
 # What a failed read or connection looks like in httpx: transport errors
-# (refused, reset, incomplete chunked body, protocol violations) and bodies
-# that fail to decompress.
-_TRANSPORT_ERRORS = (httpx.TransportError, httpx.DecodingError)
-
-
-def _reconnect_config(reconnect: ReconnectConfig | bool | None) -> ReconnectConfig | None:
-    if reconnect is False:
-        return ReconnectConfig(max_attempts=0)
-    if reconnect is True or reconnect is None:
-        return None
-    if not isinstance(reconnect, ReconnectConfig):
-        raise TypeError(
-            f"reconnect must be a ReconnectConfig or a bool, not {type(reconnect).__name__}"
-        )
-    return reconnect
+# (refused, reset, incomplete chunked body, protocol violations), bodies that
+# fail to decompress, and redirect loops.
+_TRANSPORT_ERRORS = (httpx.TransportError, httpx.DecodingError, httpx.TooManyRedirects)
 
 
 def _timeout(client_timeout: httpx.Timeout, idle_timeout: float | None) -> httpx.Timeout:
@@ -86,8 +74,7 @@ class _Base:
         max_event_size: int | None,
         rng: random.Random | None,
     ) -> None:
-        if idle_timeout is not None and not idle_timeout > 0:
-            raise ValueError(f"idle_timeout must be positive or None, not {idle_timeout!r}")
+        check_idle_timeout(idle_timeout)
         self._url = url
         self._method = method
         self._params = params
@@ -98,7 +85,7 @@ class _Base:
             method=method,
             headers=httpx.Headers(headers).multi_items() if headers is not None else None,
             last_event_id=last_event_id,
-            reconnect=_reconnect_config(reconnect),
+            reconnect=reconnect,
             event_timeout=event_timeout,
             max_line_size=max_line_size,
             max_event_size=max_event_size,
@@ -169,8 +156,10 @@ class EventSource(_Base):
 
     def close(self) -> None:
         """Close the connection (and the client, if this source created it)."""
-        if self._iterator is not None:
-            self._iterator.close()
+        if self._iterator is None:
+            # Iterating after close() ends at once, as in the other adapters.
+            self._iterator = self._run()
+        self._iterator.close()
         self._core.close()
         if self._own_client:
             self._client.close()
@@ -257,8 +246,9 @@ class AsyncEventSource(_Base):
 
     async def aclose(self) -> None:
         """Close the connection (and the client, if this source created it)."""
-        if self._iterator is not None:
-            await self._iterator.aclose()
+        if self._iterator is None:
+            self._iterator = self._run()
+        await self._iterator.aclose()
         self._core.close()
         if self._own_client:
             await self._client.aclose()

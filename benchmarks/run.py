@@ -1,0 +1,672 @@
+"""Side-by-side decoder benchmark: ssec_proto against the SSE parsers on PyPI.
+
+All targets run in one process, interleaved: every round times every target
+once on every cell (workload x chunk size), in an order that rotates from
+round to round, so that a busy machine slows them all alike. Before any
+timing, each target's events on each cell are compared with ssec_proto's
+(type, data, last event ID); a target that differs is reported as wrong on
+that cell and not timed there. Peak memory on ``large`` comes from a separate,
+untimed run under ``tracemalloc``.
+
+Usage::
+
+    .venv/bin/python -m benchmarks.run            # full run, a few minutes
+    .venv/bin/python -m benchmarks.run --quick    # CI smoke test, seconds
+    .venv/bin/python -m benchmarks.run --readme   # also refresh benchmarks/README.md
+
+The full run writes ``benchmarks/results/latest.md`` and prints it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import gc
+import os
+import platform
+import statistics
+import sys
+import time
+import tracemalloc
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from benchmarks.peers import Expected, Target, load_targets
+from benchmarks.workloads import WORKLOAD_NAMES, KiB, MiB, Workload, chunked, make_workloads
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+
+__all__ = ["CHUNK_SIZES", "main", "run_benchmark"]
+
+HERE = Path(__file__).resolve().parent
+RESULTS = HERE / "results" / "latest.md"
+README = HERE / "README.md"
+README_START = "<!-- latest-figures:start -->"
+README_END = "<!-- latest-figures:end -->"
+
+#: Chunk sizes timed on the whole workload; 1 B runs on a short prefix.
+CHUNK_SIZES = (MiB, 4 * KiB, 64)
+ONE_BYTE = 1
+#: Workloads whose shortest prefix is too long to feed byte by byte in a few
+#: seconds to every peer (one 64 KiB event is 65,536 calls, and some peers are
+#: quadratic in a line's length there).
+NO_ONE_BYTE = frozenset({"large"})
+#: Where peak memory is measured.
+MEMORY_WORKLOAD = "large"
+
+#: The goals from the issue, as a ratio to the fastest correct peer.
+GOAL_RATIO = {MiB: 2.0, 4 * KiB: 2.0, 64: 2.0, ONE_BYTE: 1.0}
+
+
+def chunk_label(size: int) -> str:
+    """``1048576 -> "1 MiB"``, ``4096 -> "4 KiB"``, ``64 -> "64 B"``."""
+    if size >= MiB and size % MiB == 0:
+        return f"{size // MiB} MiB"
+    if size >= KiB and size % KiB == 0:
+        return f"{size // KiB} KiB"
+    return f"{size} B"
+
+
+@dataclass
+class Cell:
+    """One workload cut into chunks of one size."""
+
+    workload: Workload
+    chunk_size: int
+    chunks: list[bytes] = field(repr=False)
+
+    @property
+    def key(self) -> tuple[str, int]:
+        """``(workload name, chunk size)``."""
+        return (self.workload.name, self.chunk_size)
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes in the stream."""
+        return len(self.workload.data)
+
+    @property
+    def nevents(self) -> int:
+        """Events in the stream."""
+        return len(self.workload.expected)
+
+
+@dataclass
+class Result:
+    """What one target did on one cell."""
+
+    status: str  # "ok" or "wrong"
+    reason: str = ""
+    seconds: list[float] = field(default_factory=list)
+    peak: int | None = None
+
+
+@dataclass
+class Run:
+    """Everything a report needs."""
+
+    targets: list[Target]
+    missing: dict[str, str]
+    workloads: list[Workload]
+    cells: list[Cell]
+    results: dict[tuple[str, int, str], Result]
+    rounds: int
+    prefix_bytes: int
+    started: datetime.datetime
+    elapsed: float
+    load_before: tuple[float, float, float] | None
+    load_after: tuple[float, float, float] | None
+    quick: bool
+
+    def result(self, cell: Cell, target: Target) -> Result | None:
+        """The result of ``target`` on ``cell``, if it ran there."""
+        return self.results.get(_key(cell, target))
+
+
+def _key(cell: Cell, target: Target) -> tuple[str, int, str]:
+    return (cell.workload.name, cell.chunk_size, target.name)
+
+
+# --- measuring ---------------------------------------------------------------------
+
+
+def _diff(expected: list[Expected], got: list[Expected]) -> str:
+    """One line on how ``got`` differs from ``expected``."""
+    parts = []
+    if len(got) != len(expected):
+        parts.append(f"{len(got):,} events instead of {len(expected):,}")
+    for i, (want, have) in enumerate(zip(expected, got, strict=False)):
+        if want != have:
+            fields = [
+                f"{name} {_clip(h)} instead of {_clip(w)}"
+                for name, w, h in zip(("type", "data", "id"), want, have, strict=True)
+                if w != h
+            ]
+            parts.append(f"event #{i}: " + ", ".join(fields))
+            break
+    return "; ".join(parts)
+
+
+def _clip(text: str, width: int = 40) -> str:
+    shown = repr(text)
+    return shown if len(shown) <= width else shown[: width - 5] + "...'"
+
+
+def _gate(target: Target, cell: Cell, reference: list[Expected]) -> Result:
+    try:
+        got = target.collect(cell.chunks)
+    except Exception as exc:  # a peer that crashes on valid input is wrong there
+        message = " ".join(str(exc).split())
+        if len(message) > 90:
+            message = message[:87] + "..."
+        reason = f"raises {type(exc).__name__}: {message}"
+    else:
+        reason = "" if got == reference else _diff(reference, got)
+    if not reason:
+        return Result("ok")
+    cause = target.known_issues.get(cell.workload.name)
+    return Result("wrong", f"{reason} ({cause})" if cause else reason)
+
+
+def _time_once(target: Target, cell: Cell) -> float:
+    gc.collect()
+    start = time.perf_counter()
+    count = target.drive(cell.chunks)
+    seconds = time.perf_counter() - start
+    if count != cell.nevents:
+        raise AssertionError(
+            f"{target.name} on {cell.workload.name}/{chunk_label(cell.chunk_size)}: "
+            f"{count} events when timed, {cell.nevents} expected"
+        )
+    return seconds
+
+
+def _peak_memory(target: Target, cell: Cell) -> int:
+    gc.collect()
+    tracemalloc.start()
+    try:
+        target.drive(cell.chunks)
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def _progress(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def _loadavg() -> tuple[float, float, float] | None:
+    try:
+        return os.getloadavg()
+    except OSError:  # pragma: no cover - not on this platform
+        return None
+
+
+def _build_cells(workloads: list[Workload], prefix_bytes: int) -> list[Cell]:
+    cells: list[Cell] = []
+    for workload in workloads:
+        cells.extend(Cell(workload, n, chunked(workload.data, n)) for n in CHUNK_SIZES)
+        if workload.name not in NO_ONE_BYTE:
+            short = workload.prefix(prefix_bytes)
+            cells.append(Cell(short, ONE_BYTE, chunked(short.data, ONE_BYTE)))
+    return cells
+
+
+def _gate_all(
+    targets: list[Target], cells: list[Cell], say: Callable[[str], None]
+) -> dict[tuple[str, int, str], Result]:
+    """Check every target against ssec_proto, and ssec_proto against the generator."""
+    ours = targets[0]
+    results: dict[tuple[str, int, str], Result] = {}
+    for cell in cells:
+        reference = ours.collect(cell.chunks)
+        if reference != cell.workload.expected:
+            raise AssertionError(
+                f"ssec_proto is wrong on {cell.workload.name}/{chunk_label(cell.chunk_size)}: "
+                + _diff(cell.workload.expected, reference)
+            )
+        for target in targets:
+            if target.applies_to(cell.workload.name):
+                result = _gate(target, cell, reference)
+                results[_key(cell, target)] = result
+                if result.status != "ok":
+                    say(
+                        f"{target.name} is wrong on {cell.workload.name}/"
+                        f"{chunk_label(cell.chunk_size)}: {result.reason}"
+                    )
+    return results
+
+
+def _time_rounds(
+    targets: list[Target],
+    cells: list[Cell],
+    results: dict[tuple[str, int, str], Result],
+    rounds: int,
+    say: Callable[[str], None],
+) -> None:
+    """Every round visits every cell; the order of the targets rotates."""
+    for round_index in range(rounds):
+        say(f"round {round_index + 1}/{rounds}")
+        for cell in cells:
+            runnable = [
+                t
+                for t in targets
+                if (r := results.get(_key(cell, t))) is not None and r.status == "ok"
+            ]
+            shift = round_index % len(runnable)
+            for target in runnable[shift:] + runnable[:shift]:
+                results[_key(cell, target)].seconds.append(_time_once(target, cell))
+
+
+def _measure_memory(
+    targets: list[Target], cells: list[Cell], results: dict[tuple[str, int, str], Result]
+) -> None:
+    """Peak memory, untimed, on the memory workload."""
+    for cell in cells:
+        if cell.workload.name == MEMORY_WORKLOAD:
+            for target in targets:
+                measured = results.get(_key(cell, target))
+                if measured is not None and measured.status == "ok":
+                    measured.peak = _peak_memory(target, cell)
+
+
+def run_benchmark(
+    *,
+    size: int,
+    prefix_bytes: int,
+    rounds: int,
+    workload_names: Sequence[str] = WORKLOAD_NAMES,
+    quick: bool = False,
+    verbose: bool = True,
+) -> Run:
+    """Build the workloads, gate every target, time them and measure memory."""
+    say: Callable[[str], None] = _progress if verbose else (lambda _message: None)
+    started = datetime.datetime.now(datetime.timezone.utc)
+    clock = time.perf_counter()
+    load_before = _loadavg()
+    targets, missing = load_targets()
+    for name, why in missing.items():
+        say(f"skipping {name}: {why}")
+    workloads = make_workloads(size, tuple(workload_names))
+    cells = _build_cells(workloads, prefix_bytes)
+
+    # The SDKs import thousands of classes; freezing them out of the collector
+    # keeps the gc.collect() before each timed run (and any collection during
+    # one) from scanning them every time.
+    gc.collect()
+    gc.freeze()
+    try:
+        results = _gate_all(targets, cells, say)
+        _time_rounds(targets, cells, results, rounds, say)
+        say("peak memory")
+        _measure_memory(targets, cells, results)
+    finally:
+        gc.unfreeze()
+
+    return Run(
+        targets=targets,
+        missing=missing,
+        workloads=workloads,
+        cells=cells,
+        results=results,
+        rounds=rounds,
+        prefix_bytes=prefix_bytes,
+        started=started,
+        elapsed=time.perf_counter() - clock,
+        load_before=load_before,
+        load_after=_loadavg(),
+        quick=quick,
+    )
+
+
+# --- reporting ---------------------------------------------------------------------
+
+
+def _sig(value: float) -> str:
+    """Three significant digits, no exponent."""
+    if value >= 100:
+        return f"{value:,.0f}"
+    if value >= 10:
+        return f"{value:.1f}"
+    if value >= 1:
+        return f"{value:.2f}"
+    return f"{value:.3f}"
+
+
+def _rate(count: float) -> str:
+    if count >= 1e6:
+        return f"{_sig(count / 1e6)} M"
+    if count >= 1e3:
+        return f"{_sig(count / 1e3)} k"
+    return _sig(count)
+
+
+def _median(result: Result) -> float:
+    return statistics.median(result.seconds)
+
+
+def _fastest_peer(run: Run, cell: Cell) -> tuple[Target, float] | None:
+    best: tuple[Target, float] | None = None
+    for target in run.targets:
+        result = run.result(cell, target)
+        if target.kind == "peer" and result is not None and result.seconds:
+            seconds = _median(result)
+            if best is None or seconds < best[1]:
+                best = (target, seconds)
+    return best
+
+
+def _ratio(best_seconds: float, seconds: float) -> str:
+    return f"{best_seconds / seconds:.2f}x"
+
+
+def _machine() -> list[str]:
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as info:
+            for line in info:
+                if line.startswith("model name"):
+                    cpu = line.partition(":")[2].strip()
+                    break
+    except OSError:  # pragma: no cover - not Linux
+        pass
+    try:
+        nproc = len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        nproc = os.cpu_count() or 0
+    return [
+        f"Interpreter: {platform.python_implementation()} {platform.python_version()} "
+        f"({sys.executable})",
+        f"Machine: {platform.platform()}, {cpu}, nproc {nproc}",
+    ]
+
+
+def _load(value: tuple[float, float, float] | None) -> str:
+    return "n/a" if value is None else " / ".join(f"{v:.2f}" for v in value)
+
+
+def render(run: Run, *, level: int = 1) -> str:
+    """The Markdown report of ``run``; ``level`` is the top heading's level."""
+    h1 = "#" * level
+    h2 = "#" * (level + 1)
+    h3 = "#" * (level + 2)
+    out: list[str] = []
+    add = out.append
+    add(
+        f"{h1} Decoder benchmark: ssec_proto vs peers" + (" (quick smoke run)" if run.quick else "")
+    )
+    add("")
+    add(f"- Date: {run.started:%Y-%m-%d %H:%M} UTC; run took {run.elapsed:.0f} s")
+    for line in _machine():
+        add(f"- {line}")
+    add(
+        f"- Load average (1/5/15 min) before: {_load(run.load_before)}, after: "
+        f"{_load(run.load_after)}. The machine is shared and may have been busy: compare "
+        "targets within a cell (they ran interleaved), not absolute figures across runs."
+    )
+    add(
+        f"- {run.rounds} round(s); each round times every target once on every cell, "
+        "rotating their order. Figures are medians over rounds; spread is min-max."
+    )
+    add("- Command: `.venv/bin/python -m benchmarks.run" + (" --quick`" if run.quick else "`"))
+    add("")
+
+    add(f"{h2} Targets")
+    add("")
+    add("| target | version | driven as |")
+    add("|---|---|---|")
+    for target in run.targets:
+        add(f"| {target.name} | {target.version} | `{target.how}` |")
+    for name, why in run.missing.items():
+        add(f"| {name} | - | {why} |")
+    add("")
+
+    add(f"{h2} Workloads")
+    add("")
+    add("| workload | bytes | events | stream | 1 B prefix |")
+    add("|---|---:|---:|---|---:|")
+    for workload in run.workloads:
+        one = next(
+            (c for c in run.cells if c.key == (workload.name, ONE_BYTE)),
+            None,
+        )
+        prefix = f"{one.nbytes:,} B, {one.nevents:,} events" if one else "not run"
+        add(
+            f"| {workload.name} | {len(workload.data):,} | {len(workload.expected):,} "
+            f"| {workload.description} | {prefix} |"
+        )
+    add("")
+
+    add(f"{h2} Ours vs the fastest correct peer")
+    add("")
+    add(
+        "ssec_proto's median throughput divided by the fastest correct peer's on the same "
+        "cell (above 1 means ssec_proto is faster), and that peer. "
+        "Goal: at least 2x at 1 MiB, 4 KiB and 64 B chunks, at least 1x at 1 B."
+    )
+    add("")
+    sizes = (*CHUNK_SIZES, ONE_BYTE)
+    add("| workload | " + " | ".join(chunk_label(s) for s in sizes) + " |")
+    add("|---|" + "---|" * len(sizes))
+    ours = run.targets[0]
+    met = total = 0
+    for workload in run.workloads:
+        row = [workload.name]
+        for chunk_size in sizes:
+            cell = next((c for c in run.cells if c.key == (workload.name, chunk_size)), None)
+            best = _fastest_peer(run, cell) if cell else None
+            mine = run.result(cell, ours) if cell else None
+            if cell is None or best is None or mine is None or not mine.seconds:
+                row.append("-")
+                continue
+            ratio = best[1] / _median(mine)
+            ok = ratio >= GOAL_RATIO[chunk_size]
+            met += ok
+            total += 1
+            row.append(f"{ratio:.2f}x vs {best[0].name}" + (" (goal met)" if ok else ""))
+        add("| " + " | ".join(row) + " |")
+    add("")
+    add(f"Goal met on {met} of {total} cells.")
+    add("")
+
+    floors = [t for t in run.targets if t.kind == "floor"]
+    floor_cells = [c for c in run.cells if any(f.applies_to(c.workload.name) for f in floors)]
+    if floors and floor_cells:
+        add(f"{h2} Distance to the floor")
+        add("")
+        add(
+            "ssec_proto's median throughput as a fraction of each floor's (specialised code "
+            "for one stream shape; see Targets)."
+        )
+        add("")
+        add("| workload | chunk | ssec_proto MB/s | " + " | ".join(f.name for f in floors) + " |")
+        add("|---|---|---:|" + "---:|" * len(floors))
+        for cell in floor_cells:
+            mine = run.result(cell, ours)
+            if mine is None or not mine.seconds:
+                continue
+            row = [cell.workload.name, chunk_label(cell.chunk_size)]
+            row.append(_sig(cell.nbytes / _median(mine) / 1e6))
+            for floor in floors:
+                theirs = run.result(cell, floor)
+                if theirs is not None and theirs.seconds:
+                    row.append(f"{_median(theirs) / _median(mine):.2f}")
+                else:
+                    row.append("wrong")
+            add("| " + " | ".join(row) + " |")
+        add("")
+
+    add(f"{h2} Correctness gate")
+    add("")
+    wrong = [
+        (cell, target, result)
+        for cell in run.cells
+        for target in run.targets
+        if (result := run.result(cell, target)) is not None and result.status == "wrong"
+    ]
+    if not wrong:
+        add("Every target produced ssec_proto's events on every cell it ran on.")
+    else:
+        add(
+            "Targets whose events differ from ssec_proto's (type, data, last event ID); "
+            "they are not timed on those cells."
+        )
+        add("")
+        add("| target | workload | chunk | what differs (and why) |")
+        add("|---|---|---|---|")
+        for cell, target, result in wrong:
+            add(
+                f"| {target.name} | {cell.workload.name} | {chunk_label(cell.chunk_size)} "
+                f"| {result.reason.replace('|', '/')} |"
+            )
+    add("")
+
+    add(f"{h2} Throughput")
+    add("")
+    add(
+        "Per cell: median MB/s (10^6 bytes of stream per second) and its min-max over the "
+        "rounds, median events/s, and the ratio of the target's median throughput to the "
+        "fastest correct peer's (1.00x is that peer; floors and ssec_proto are not peers). "
+        "At 1 B the stream is the prefix given above and events/s is the figure to read."
+    )
+    for workload in run.workloads:
+        add("")
+        add(f"{h3} {workload.name}")
+        add("")
+        add("| chunk | target | MB/s | min-max | events/s | vs fastest peer |")
+        add("|---|---|---:|---:|---:|---:|")
+        for cell in run.cells:
+            if cell.workload.name != workload.name:
+                continue
+            best = _fastest_peer(run, cell)
+            for target in run.targets:
+                result = run.result(cell, target)
+                if result is None:
+                    continue
+                name = f"**{target.name}**" if target.kind == "ours" else target.name
+                label = chunk_label(cell.chunk_size)
+                if result.status != "ok":
+                    add(f"| {label} | {name} | wrong | | | |")
+                    continue
+                med = _median(result)
+                rates = [cell.nbytes / s / 1e6 for s in result.seconds]
+                versus = _ratio(best[1], med) if best else "-"
+                add(
+                    f"| {label} | {name} | {_sig(cell.nbytes / med / 1e6)} "
+                    f"| {_sig(min(rates))}-{_sig(max(rates))} "
+                    f"| {_rate(cell.nevents / med)} | {versus} |"
+                )
+    add("")
+
+    add(f"{h2} Peak memory on {MEMORY_WORKLOAD}")
+    add("")
+    add(
+        "Peak traced allocation (tracemalloc) while decoding the whole workload once and "
+        "dropping each event after counting it, in KiB; the input chunks are allocated "
+        "before tracing starts and are not counted. Untimed."
+    )
+    add("")
+    mem_cells = [c for c in run.cells if c.workload.name == MEMORY_WORKLOAD]
+    add("| target | " + " | ".join(chunk_label(c.chunk_size) for c in mem_cells) + " |")
+    add("|---|" + "---:|" * len(mem_cells))
+    for target in run.targets:
+        row = []
+        for cell in mem_cells:
+            result = run.result(cell, target)
+            if result is None or result.peak is None:
+                row.append("wrong" if result is not None else "-")
+            else:
+                row.append(f"{result.peak / KiB:,.0f}")
+        if any(value != "-" for value in row):
+            add(f"| {target.name} | " + " | ".join(row) + " |")
+    leanest = []
+    for cell in mem_cells:
+        peaks = [
+            (r.peak, t.name)
+            for t in run.targets
+            if t.kind == "peer"
+            and (r := run.result(cell, t)) is not None
+            and r.status == "ok"
+            and r.peak is not None
+        ]
+        mine = run.result(cell, ours)
+        if peaks and mine is not None and mine.peak is not None:
+            peak, name = min(peaks)
+            leanest.append(f"{mine.peak / peak:.2f}x of {name}")
+        else:
+            leanest.append("-")
+    add("| *ssec_proto vs leanest correct peer* | " + " | ".join(leanest) + " |")
+    add("")
+    return "\n".join(out)
+
+
+def _update_readme(report: str) -> None:
+    text = README.read_text(encoding="utf-8")
+    start = text.index(README_START) + len(README_START)
+    end = text.index(README_END)
+    README.write_text(text[:start] + "\n\n" + report + "\n" + text[end:], encoding="utf-8")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark, print the report and write it to ``--output``."""
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    parser.add_argument(
+        "--quick", action="store_true", help="tiny workloads, one round, no file (CI smoke)"
+    )
+    parser.add_argument("--rounds", type=int, help="timed rounds (default 5; 1 with --quick)")
+    parser.add_argument(
+        "--size", type=float, help="MiB per workload (default 2; 1/16 with --quick)"
+    )
+    parser.add_argument(
+        "--prefix", type=int, help="bytes of the 1 B-chunk prefix (default 16384; 2048 quick)"
+    )
+    parser.add_argument(
+        "--workloads",
+        default=",".join(WORKLOAD_NAMES),
+        help=f"comma-separated subset of {','.join(WORKLOAD_NAMES)}",
+    )
+    parser.add_argument(
+        "--output",
+        type=Path,
+        help=f"write the report here (default {RESULTS.relative_to(HERE.parent)}; "
+        "none with --quick)",
+    )
+    parser.add_argument(
+        "--readme", action="store_true", help="also put the report in benchmarks/README.md"
+    )
+    args = parser.parse_args(argv)
+
+    names = tuple(name for name in args.workloads.split(",") if name)
+    unknown = [name for name in names if name not in WORKLOAD_NAMES]
+    if unknown:
+        parser.error(f"unknown workload(s): {', '.join(unknown)}")
+    size_mib: float = args.size if args.size is not None else (1 / 16 if args.quick else 2.0)
+    rounds = args.rounds if args.rounds is not None else (1 if args.quick else 5)
+    prefix = args.prefix if args.prefix is not None else (2048 if args.quick else 16 * KiB)
+    if rounds < 1 or size_mib <= 0 or prefix < 1:
+        parser.error("--rounds, --size and --prefix must be positive")
+
+    run = run_benchmark(
+        size=int(size_mib * MiB),
+        prefix_bytes=prefix,
+        rounds=rounds,
+        workload_names=names,
+        quick=args.quick,
+    )
+    report = render(run)
+    print(report)
+    output = args.output if args.output is not None else (None if args.quick else RESULTS)
+    if output is not None:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(report + "\n", encoding="utf-8")
+        _progress(f"wrote {output}")
+    if args.readme:
+        _update_readme(render(run, level=3))
+        _progress(f"updated {README}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
