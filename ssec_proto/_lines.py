@@ -68,6 +68,15 @@ class LineSplitter:
 
     def feed(self, data: bytes) -> list[str | None]:
         """Consume a chunk; return the lines it completes, in order."""
+        if (
+            10 not in data
+            and 13 not in data
+            and not (self._at_start or self._skip_lf or self._overlong)
+            and len(self._buf) + len(data) <= self._max
+        ):
+            # The middle of a line (small chunks, long lines): just keep it.
+            self._buf += data
+            return []
         if self._at_start:
             # "The UTF-8 decode algorithm strips one leading UTF-8 Byte Order
             # Mark (BOM), if any." Hold back up to three bytes until we know

@@ -11,7 +11,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 
 
-@pytest.mark.parametrize("module", ["linear_time", "run", "concurrency"])
+@pytest.mark.parametrize("module", ["linear_time", "run", "concurrency", "latency"])
 def test_benchmark_quick_mode(module: str) -> None:
     result = subprocess.run(
         [sys.executable, "-m", f"benchmarks.{module}", "--quick"],
