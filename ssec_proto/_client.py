@@ -17,8 +17,13 @@ four drivers cannot drift apart. An adapter's loop is::
             advice = core.response_received(status, headers, start_of_body)
             if isinstance(advice, Proceed):
                 for chunk in body:           # ReadTimeout -> core.idle_timed_out()
-                    yield from core.feed(chunk)   # may raise a limit error
-                advice = core.stream_ended()
+                    events, stop = core.feed(chunk)
+                    yield from events
+                    if stop is not None:
+                        advice = stop
+                        break
+                else:
+                    advice = core.stream_ended()
         if isinstance(advice, Reconnect):
             sleep(advice.delay); core.reconnecting()
         elif isinstance(advice, Stop):
@@ -286,29 +291,34 @@ class StreamCore:
             return advice
         return self._report(advice)
 
-    def feed(self, chunk: bytes) -> list[Event]:
+    def feed(self, chunk: bytes) -> tuple[list[Event], Advice | None]:
         """Decode a chunk of the body and tell the policy.
 
-        Raises:
-            LimitExceeded: From the decoder; its ``.events`` must be delivered
-                before it is raised, and the stream is then closed. The
-                adapter does that by calling :meth:`limit_exceeded`.
-            EventTimeout: When ``event_timeout`` has passed without an event;
-                the adapter treats it like an idle timeout.
+        Returns:
+            The events the chunk completed, to deliver first; and advice when
+            the connection must end here, else ``None``. After a decoder
+            limit error the advice is :class:`Fail` with that error: the
+            stream closes for good, since reconnecting would only fetch the
+            same oversized event again. When ``event_timeout`` has passed
+            without an event, it is the advice for an idle timeout, with an
+            :class:`~ssec_proto.EventTimeout` as its error.
         """
         try:
             events = self.decoder.feed(chunk)
         except LimitExceeded as exc:
             self._update(exc.events)
-            raise
+            self.policy.close()
+            logger.error("stream closed: %s", exc)
+            self._notify(Failed(exc))
+            return exc.events, Fail(exc)
         self._update(events)
         if (
             not events
             and self.event_timeout is not None
             and self._clock() - self._last_event_at > self.event_timeout
         ):
-            raise EventTimeout(self.event_timeout)
-        return events
+            return events, self.idle_timed_out(EventTimeout(self.event_timeout))
+        return events, None
 
     def _update(self, events: list[Event]) -> None:
         decoder = self.decoder
@@ -317,16 +327,6 @@ class StreamCore:
         )
         if events:
             self._last_event_at = self._clock()
-
-    def limit_exceeded(self, error: LimitExceeded) -> LimitExceeded:
-        """Close for good after a limit error; returns the error to raise.
-
-        Reconnecting would only fetch the same oversized event again.
-        """
-        self.policy.close()
-        logger.error("stream closed: %s", error)
-        self._notify(Failed(error))
-        return error
 
     def stream_ended(self) -> Advice:
         """Report a clean end of the body."""

@@ -56,7 +56,7 @@ def test_a_whole_connection_cycle() -> None:
     assert headers[b"Last-Event-ID"] == b"4"
     assert headers[b"X-A"] == b"1"
     assert isinstance(core.response_received(200, SSE), Proceed)
-    assert core.feed(b"id: 5\ndata: x\n\n") == [message("x", id="5")]
+    assert core.feed(b"id: 5\ndata: x\n\n") == ([message("x", id="5")], None)
     advice = core.stream_ended()
     assert isinstance(advice, Reconnect)
     assert advice.delay == 1
@@ -76,7 +76,7 @@ def test_decoder_state_survives_reconnects_but_partial_events_do_not() -> None:
     assert advice.delay == 0.25
     core.reconnecting()
     core.response_received(200, SSE)
-    assert core.feed(b"off\n\ndata: b\n\n") == [message("b", id="1")]
+    assert core.feed(b"off\n\ndata: b\n\n") == ([message("b", id="1")], None)
     assert core.last_event_id == "1"
 
 
@@ -93,10 +93,11 @@ def test_limit_errors_close_the_stream() -> None:
     core, seen, _ = make(max_line_size=10)
     core.request_headers()
     core.response_received(200, SSE)
-    with pytest.raises(LineTooLong) as info:
-        core.feed(b"data: 1\n\ndata: 0123456789\n")
-    assert info.value.events == [message("1")]
-    assert core.limit_exceeded(info.value) is info.value
+    events, advice = core.feed(b"data: 1\n\ndata: 0123456789\n")
+    assert events == [message("1")]
+    assert isinstance(advice, Fail)
+    assert isinstance(advice.error, LineTooLong)
+    assert advice.error.events == [message("1")]
     assert isinstance(seen[-1], Failed)
     core.close()  # already closed: nothing more is reported
     assert isinstance(seen[-1], Failed)
@@ -107,15 +108,17 @@ def test_event_timeout_counts_events_not_comments() -> None:
     core.request_headers()
     core.response_received(200, SSE)
     clock.now += 5
-    assert core.feed(b": keep-alive\n") == []
+    assert core.feed(b": keep-alive\n") == ([], None)
     clock.now += 4
-    assert core.feed(b"data: x\n\n") == [message("x")]
+    assert core.feed(b"data: x\n\n") == ([message("x")], None)
     clock.now += 9
-    assert core.feed(b": keep-alive\n") == []
+    assert core.feed(b": keep-alive\n") == ([], None)
     clock.now += 2
-    with pytest.raises(EventTimeout, match="event_timeout=10"):
-        core.feed(b": keep-alive\n")
-    assert isinstance(core.idle_timed_out(EventTimeout(10)), Reconnect)
+    events, advice = core.feed(b": keep-alive\n")
+    assert events == []
+    assert isinstance(advice, Reconnect)
+    assert isinstance(advice.error, EventTimeout)
+    assert "event_timeout=10" in str(advice.error)
 
 
 def test_failures_are_reported_and_logged(caplog: pytest.LogCaptureFixture) -> None:

@@ -19,7 +19,6 @@ from aiohttp.http_exceptions import HttpProcessingError
 
 from .._client import DEFAULT_IDLE_TIMEOUT, StreamCore, check_idle_timeout
 from .._decoder import DEFAULT_MAX_EVENT_SIZE, DEFAULT_MAX_LINE_SIZE
-from .._errors import EventTimeout, LimitExceeded
 from .._reconnect import Fail, Proceed, Reconnect, ReconnectConfig, Stop
 
 if TYPE_CHECKING:
@@ -224,17 +223,12 @@ class AsyncEventSource:
                         # would split on LF only, miss CR-only line ends and
                         # fail on lines longer than aiohttp's buffer.
                         async for chunk in response.content.iter_any():
-                            try:
-                                events = core.feed(chunk)
-                            except LimitExceeded as exc:
-                                for event in exc.events:
-                                    yield event
-                                raise core.limit_exceeded(exc) from None
-                            except EventTimeout as exc:
-                                advice = core.idle_timed_out(exc)
-                                break
+                            events, stop = core.feed(chunk)
                             for event in events:
                                 yield event
+                            if stop is not None:
+                                advice = stop
+                                break
                         else:
                             advice = core.stream_ended()
                 except _TRANSPORT_ERRORS as exc:

@@ -19,7 +19,6 @@ import httpx
 
 from .._client import DEFAULT_IDLE_TIMEOUT, StreamCore, check_idle_timeout
 from .._decoder import DEFAULT_MAX_EVENT_SIZE, DEFAULT_MAX_LINE_SIZE
-from .._errors import EventTimeout, LimitExceeded
 from .._reconnect import Fail, Proceed, Reconnect, ReconnectConfig, Stop
 
 if TYPE_CHECKING:
@@ -184,15 +183,11 @@ class EventSource(_Base):
                     advice = core.response_received(response.status_code, headers, body)
                     if isinstance(advice, Proceed):
                         for chunk in response.iter_bytes():
-                            try:
-                                events = core.feed(chunk)
-                            except LimitExceeded as exc:
-                                yield from exc.events
-                                raise core.limit_exceeded(exc) from None
-                            except EventTimeout as exc:
-                                advice = core.idle_timed_out(exc)
-                                break
+                            events, stop = core.feed(chunk)
                             yield from events
+                            if stop is not None:
+                                advice = stop
+                                break
                         else:
                             advice = core.stream_ended()
                 except _TRANSPORT_ERRORS as exc:
@@ -277,17 +272,12 @@ class AsyncEventSource(_Base):
                         # left to the garbage collector, when we stop early.
                         async with aclosing(_body(response)) as chunks:
                             async for chunk in chunks:
-                                try:
-                                    events = core.feed(chunk)
-                                except LimitExceeded as exc:
-                                    for event in exc.events:
-                                        yield event
-                                    raise core.limit_exceeded(exc) from None
-                                except EventTimeout as exc:
-                                    advice = core.idle_timed_out(exc)
-                                    break
+                                events, stop = core.feed(chunk)
                                 for event in events:
                                     yield event
+                                if stop is not None:
+                                    advice = stop
+                                    break
                             else:
                                 advice = core.stream_ended()
                 except _TRANSPORT_ERRORS as exc:

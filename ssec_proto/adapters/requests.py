@@ -23,7 +23,6 @@ from requests.structures import CaseInsensitiveDict
 
 from .._client import DEFAULT_IDLE_TIMEOUT, StreamCore, check_idle_timeout
 from .._decoder import DEFAULT_MAX_EVENT_SIZE, DEFAULT_MAX_LINE_SIZE
-from .._errors import EventTimeout, LimitExceeded
 from .._reconnect import Fail, Proceed, Reconnect, ReconnectConfig, Stop
 
 if TYPE_CHECKING:
@@ -282,15 +281,11 @@ class EventSource:
                     advice = core.response_received(response.status_code, headers, body)
                     if isinstance(advice, Proceed):
                         for chunk in _chunks(response):
-                            try:
-                                events = core.feed(chunk)
-                            except LimitExceeded as exc:
-                                yield from exc.events
-                                raise core.limit_exceeded(exc) from None
-                            except EventTimeout as exc:
-                                advice = core.idle_timed_out(exc)
-                                break
+                            events, stop = core.feed(chunk)
                             yield from events
+                            if stop is not None:
+                                advice = stop
+                                break
                         else:
                             advice = core.stream_ended()
                 except _TRANSPORT_ERRORS as exc:
