@@ -1,6 +1,16 @@
-"""Side-by-side decoder benchmark: ssec_proto against the SSE parsers on PyPI.
+"""All the benchmarks in one command: peers, linear time, end to end; one Markdown report.
 
-All targets run in one process, interleaved: every round times every target
+Three sections, each optional:
+
+* **peers** (``--no-peers`` skips it): ``ssec_proto.Decoder.feed`` side by
+  side with the SSE parsers on PyPI (below);
+* **linear time** (``--no-linear-time``): :mod:`benchmarks.linear_time`'s
+  hostile inputs (one huge line in 64-byte chunks, small events fed one byte
+  at a time) at doubling sizes: time and peak memory;
+* **end to end** (``--no-end-to-end``): :mod:`benchmarks.end_to_end`, events/s
+  through each adapter over loopback against the transport's raw byte loop.
+
+In the peer comparison, all targets run in one process, interleaved: every round times every target
 once on every cell (workload x chunk size), in an order that rotates from
 round to round, so that a busy machine slows them all alike. Before any
 timing, each target's events on each cell are compared with ssec_proto's
@@ -12,9 +22,11 @@ Usage::
 
     .venv/bin/python -m benchmarks.run            # full run, a few minutes
     .venv/bin/python -m benchmarks.run --quick    # CI smoke test, seconds
-    .venv/bin/python -m benchmarks.run --readme   # also refresh benchmarks/README.md
+    .venv/bin/python -m benchmarks.run --readme   # also refresh the recorded figures
 
 The full run writes ``benchmarks/results/latest.md`` and prints it.
+``--readme`` also puts it in ``benchmarks/README.md`` and the peer summary in
+``docs/comparison.md`` (between its ``bench-summary`` markers, if it has them).
 """
 
 from __future__ import annotations
@@ -24,6 +36,7 @@ import datetime
 import gc
 import os
 import platform
+import shlex
 import statistics
 import sys
 import time
@@ -32,6 +45,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from benchmarks import end_to_end, linear_time
 from benchmarks.peers import Expected, Target, load_targets
 from benchmarks.workloads import WORKLOAD_NAMES, KiB, MiB, Workload, chunked, make_workloads
 
@@ -45,6 +59,10 @@ RESULTS = HERE / "results" / "latest.md"
 README = HERE / "README.md"
 README_START = "<!-- latest-figures:start -->"
 README_END = "<!-- latest-figures:end -->"
+COMPARISON = HERE.parent / "docs" / "comparison.md"
+COMPARISON_START = "<!-- bench-summary:start -->"
+COMPARISON_END = "<!-- bench-summary:end -->"
+COMMAND = ".venv/bin/python -m benchmarks.run"
 
 #: Chunk sizes timed on the whole workload; 1 B runs on a short prefix.
 CHUNK_SIZES = (MiB, 4 * KiB, 64)
@@ -377,8 +395,7 @@ def _machine() -> list[str]:
     except AttributeError:  # pragma: no cover - not Linux
         nproc = os.cpu_count() or 0
     return [
-        f"Interpreter: {platform.python_implementation()} {platform.python_version()} "
-        f"({sys.executable})",
+        f"Interpreter: {_interpreter()} ({sys.executable})",
         f"Machine: {platform.platform()}, {cpu}, nproc {nproc}",
     ]
 
@@ -387,7 +404,39 @@ def _load(value: tuple[float, float, float] | None) -> str:
     return "n/a" if value is None else " / ".join(f"{v:.2f}" for v in value)
 
 
-def render(run: Run, *, level: int = 1) -> str:
+def versus_peers(run: Run) -> list[str]:
+    """The "Ours vs the fastest correct peer" table, and how many cells meet the goal."""
+    out: list[str] = []
+    sizes = (*CHUNK_SIZES, ONE_BYTE)
+    out.append("| workload | " + " | ".join(chunk_label(s) for s in sizes) + " |")
+    out.append("|---|" + "---|" * len(sizes))
+    ours = run.targets[0]
+    met = total = 0
+    for workload in run.workloads:
+        row = [workload.name]
+        for chunk_size in sizes:
+            cell = next((c for c in run.cells if c.key == (workload.name, chunk_size)), None)
+            best = _fastest_peer(run, cell) if cell else None
+            mine = run.result(cell, ours) if cell else None
+            if cell is None or best is None or mine is None or not mine.seconds:
+                row.append("-")
+                continue
+            ratio = best[1] / _median(mine)
+            ok = ratio >= GOAL_RATIO[chunk_size]
+            met += ok
+            total += 1
+            row.append(f"{ratio:.2f}x vs {best[0].name}" + (" (goal met)" if ok else ""))
+        out.append("| " + " | ".join(row) + " |")
+    out.append("")
+    out.append(f"Goal met on {met} of {total} cells.")
+    return out
+
+
+def _interpreter() -> str:
+    return f"{platform.python_implementation()} {platform.python_version()}"
+
+
+def render(run: Run, *, level: int = 1, command: str | None = None) -> str:
     """The Markdown report of ``run``; ``level`` is the top heading's level."""
     h1 = "#" * level
     h2 = "#" * (level + 1)
@@ -410,7 +459,9 @@ def render(run: Run, *, level: int = 1) -> str:
         f"- {run.rounds} round(s); each round times every target once on every cell, "
         "rotating their order. Figures are medians over rounds; spread is min-max."
     )
-    add("- Command: `.venv/bin/python -m benchmarks.run" + (" --quick`" if run.quick else "`"))
+    if command is None:
+        command = COMMAND + (" --quick" if run.quick else "")
+    add(f"- Command: `{command}`")
     add("")
 
     add(f"{h2} Targets")
@@ -447,29 +498,9 @@ def render(run: Run, *, level: int = 1) -> str:
         "Goal: at least 2x at 1 MiB, 4 KiB and 64 B chunks, at least 1x at 1 B."
     )
     add("")
-    sizes = (*CHUNK_SIZES, ONE_BYTE)
-    add("| workload | " + " | ".join(chunk_label(s) for s in sizes) + " |")
-    add("|---|" + "---|" * len(sizes))
+    out.extend(versus_peers(run))
+    add("")
     ours = run.targets[0]
-    met = total = 0
-    for workload in run.workloads:
-        row = [workload.name]
-        for chunk_size in sizes:
-            cell = next((c for c in run.cells if c.key == (workload.name, chunk_size)), None)
-            best = _fastest_peer(run, cell) if cell else None
-            mine = run.result(cell, ours) if cell else None
-            if cell is None or best is None or mine is None or not mine.seconds:
-                row.append("-")
-                continue
-            ratio = best[1] / _median(mine)
-            ok = ratio >= GOAL_RATIO[chunk_size]
-            met += ok
-            total += 1
-            row.append(f"{ratio:.2f}x vs {best[0].name}" + (" (goal met)" if ok else ""))
-        add("| " + " | ".join(row) + " |")
-    add("")
-    add(f"Goal met on {met} of {total} cells.")
-    add("")
 
     floors = [t for t in run.targets if t.kind == "floor"]
     floor_cells = [c for c in run.cells if any(f.applies_to(c.workload.name) for f in floors)]
@@ -602,19 +633,182 @@ def render(run: Run, *, level: int = 1) -> str:
     return "\n".join(out)
 
 
-def _update_readme(report: str) -> None:
-    text = README.read_text(encoding="utf-8")
-    start = text.index(README_START) + len(README_START)
-    end = text.index(README_END)
-    README.write_text(text[:start] + "\n\n" + report + "\n" + text[end:], encoding="utf-8")
+# --- linear time ---------------------------------------------------------------------
+
+#: Sizes of benchmarks.linear_time's two hostile inputs, full and quick.
+LINE_SIZES = (8 * MiB, 16 * MiB, 32 * MiB, 64 * MiB)
+EVENT_COUNTS = (25_000, 50_000, 100_000, 200_000)
+QUICK_LINE_SIZES = (MiB // 4, MiB // 2)
+QUICK_EVENT_COUNTS = (1_000, 2_000)
+
+
+@dataclass
+class LinearRow:
+    """One size of one hostile input."""
+
+    workload: str
+    size: str
+    units: float  # MiB of line, or events
+    unit: str  # "ms/MiB" or "µs/event"
+    scale: float  # seconds per unit -> the unit's figure
+    seconds: float
+    peak: int
+
+
+@dataclass
+class LinearTime:
+    """The linear-time section."""
+
+    rows: list[LinearRow]
+    repeat: int
+    elapsed: float
+
+
+def run_linear_time(
+    *, quick: bool = False, repeat: int = 3, say: Callable[[str], None] = _progress
+) -> LinearTime:
+    """Time ``benchmarks.linear_time``'s inputs at doubling sizes (best of ``repeat``)."""
+    clock = time.perf_counter()
+    gc.collect()
+    gc.freeze()  # as in the peer run: what is loaded stays out of the collector's way
+    try:
+        rows = _linear_rows(quick, repeat, say)
+    finally:
+        gc.unfreeze()
+    return LinearTime(rows, repeat, time.perf_counter() - clock)
+
+
+def _linear_rows(quick: bool, repeat: int, say: Callable[[str], None]) -> list[LinearRow]:
+    rows: list[LinearRow] = []
+    for size in QUICK_LINE_SIZES if quick else LINE_SIZES:
+        say(f"linear time: a {size / MiB:g} MiB line in 64 B chunks")
+        seconds, peak = linear_time.measure(linear_time.long_line(size), repeat)
+        rows.append(
+            LinearRow(
+                "one data line, 64 B chunks",
+                f"{size / MiB:g} MiB",
+                size / MiB,
+                "ms/MiB",
+                1e3,
+                seconds,
+                peak,
+            )
+        )
+    for count in QUICK_EVENT_COUNTS if quick else EVENT_COUNTS:
+        say(f"linear time: {count:,} events fed one byte at a time")
+        seconds, peak = linear_time.measure(linear_time.byte_by_byte(count), repeat)
+        rows.append(
+            LinearRow(
+                "small events, 1 B chunks",
+                f"{count:,} events",
+                count,
+                "µs/event",
+                1e6,
+                seconds,
+                peak,
+            )
+        )
+    return rows
+
+
+def render_linear_time(result: LinearTime, *, level: int = 1) -> str:
+    """The Markdown section of the linear-time run."""
+    out = [
+        f"{'#' * level} Linear time and memory on hostile input",
+        "",
+        "`Decoder.feed` on `benchmarks.linear_time`'s two inputs at doubling sizes: one "
+        "`data:` line fed in 64-byte chunks (then its blank line), and small "
+        "`id` + `data` events fed one byte per call. Time is the best of "
+        f"{result.repeat} run(s); peak memory (tracemalloc) comes from one more, untimed "
+        'run. Linear growth shows as a constant time per unit, i.e. "vs smallest" '
+        f"near 1.00 (a quadratic decoder doubles it at each size). Took {result.elapsed:.0f} s.",
+        "",
+        "| input | size | time (s) | per unit | vs smallest | peak memory (MiB) |",
+        "|---|---|---:|---:|---:|---:|",
+    ]
+    first: dict[str, float] = {}
+    for row in result.rows:
+        per_unit = row.seconds / row.units
+        base = first.setdefault(row.workload, per_unit)
+        out.append(
+            f"| {row.workload} | {row.size} | {row.seconds:.3f} "
+            f"| {per_unit * row.scale:.2f} {row.unit} | {per_unit / base:.2f} "
+            f"| {row.peak / MiB:.1f} |"
+        )
+    out.append("")
+    return "\n".join(out)
+
+
+# --- the whole report ------------------------------------------------------------------
+
+
+def _replace_region(text: str, start_marker: str, end_marker: str, content: str) -> str:
+    """``text`` with what lies between the two markers replaced by ``content``."""
+    start = text.index(start_marker) + len(start_marker)
+    end = text.index(end_marker, start)
+    return text[:start] + "\n\n" + content.strip("\n") + "\n" + text[end:]
+
+
+def _update_readme(report: str, readme: Path = README) -> None:
+    text = readme.read_text(encoding="utf-8")
+    readme.write_text(_replace_region(text, README_START, README_END, report), encoding="utf-8")
+
+
+def summary(run: Run, command: str) -> str:
+    """What docs/comparison.md shows: the run, and the table of ours vs the fastest peer."""
+    return "\n".join(
+        [
+            f"From a run on {run.started:%Y-%m-%d %H:%M} UTC with {_interpreter()}, "
+            f"{run.rounds} rounds (command: `{command}`). ssec_proto's median",
+            "throughput divided by the fastest correct peer's on the same cell (above 1 means "
+            "ssec_proto is",
+            "faster), and that peer:",
+            "",
+            *versus_peers(run),
+        ]
+    )
+
+
+def _update_comparison(run: Run, command: str, page: Path = COMPARISON) -> bool:
+    """Refresh the summary in ``page`` if it exists and has the markers."""
+    try:
+        text = page.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return False
+    if COMPARISON_START not in text or COMPARISON_END not in text:
+        return False
+    page.write_text(
+        _replace_region(text, COMPARISON_START, COMPARISON_END, summary(run, command)),
+        encoding="utf-8",
+    )
+    return True
+
+
+def _command(argv: Sequence[str]) -> str:
+    """The command line of this run, without the options that only say where to write."""
+    shown: list[str] = []
+    skip = False
+    for arg in argv:
+        if skip:
+            skip = False
+        elif arg == "--output":
+            skip = True
+        elif arg != "--readme" and not arg.startswith("--output="):
+            shown.append(shlex.quote(arg))
+    return " ".join([COMMAND, *shown])
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the benchmark, print the report and write it to ``--output``."""
+    """Run the benchmarks, print the report and write it to ``--output``."""
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument(
         "--quick", action="store_true", help="tiny workloads, one round, no file (CI smoke)"
     )
+    parser.add_argument("--no-peers", action="store_true", help="skip the peer comparison")
+    parser.add_argument(
+        "--no-linear-time", action="store_true", help="skip the linear-time section"
+    )
+    parser.add_argument("--no-end-to-end", action="store_true", help="skip the end-to-end section")
     parser.add_argument("--rounds", type=int, help="timed rounds (default 5; 1 with --quick)")
     parser.add_argument(
         "--size", type=float, help="MiB per workload (default 2; 1/16 with --quick)"
@@ -628,13 +822,20 @@ def main(argv: list[str] | None = None) -> int:
         help=f"comma-separated subset of {','.join(WORKLOAD_NAMES)}",
     )
     parser.add_argument(
+        "--e2e-rounds", type=int, help="end-to-end rounds (default 3; 1 with --quick)"
+    )
+    end_to_end.add_arguments(parser, prefix="e2e-")
+    parser.add_argument(
         "--output",
         type=Path,
         help=f"write the report here (default {RESULTS.relative_to(HERE.parent)}; "
         "none with --quick)",
     )
     parser.add_argument(
-        "--readme", action="store_true", help="also put the report in benchmarks/README.md"
+        "--readme",
+        action="store_true",
+        help="also put the report in benchmarks/README.md, and the peer summary in "
+        "docs/comparison.md (if it has the bench-summary markers)",
     )
     args = parser.parse_args(argv)
 
@@ -645,17 +846,41 @@ def main(argv: list[str] | None = None) -> int:
     size_mib: float = args.size if args.size is not None else (1 / 16 if args.quick else 2.0)
     rounds = args.rounds if args.rounds is not None else (1 if args.quick else 5)
     prefix = args.prefix if args.prefix is not None else (2048 if args.quick else 16 * KiB)
-    if rounds < 1 or size_mib <= 0 or prefix < 1:
-        parser.error("--rounds, --size and --prefix must be positive")
+    e2e_rounds = args.e2e_rounds if args.e2e_rounds is not None else (1 if args.quick else 3)
+    if rounds < 1 or size_mib <= 0 or prefix < 1 or e2e_rounds < 1:
+        parser.error("--rounds, --size, --prefix and --e2e-rounds must be positive")
+    e2e_options = end_to_end.options(parser, args, prefix="e2e-")
+    if args.readme and args.no_peers:
+        parser.error("--readme records the peer comparison: it cannot go with --no-peers")
+    command = _command(sys.argv[1:] if argv is None else argv)
 
-    run = run_benchmark(
-        size=int(size_mib * MiB),
-        prefix_bytes=prefix,
-        rounds=rounds,
-        workload_names=names,
-        quick=args.quick,
-    )
-    report = render(run)
+    sections: list[Callable[[int], str]] = []
+    run: Run | None = None
+    if not args.no_peers:
+        run = run_benchmark(
+            size=int(size_mib * MiB),
+            prefix_bytes=prefix,
+            rounds=rounds,
+            workload_names=names,
+            quick=args.quick,
+        )
+        peers_run = run
+        sections.append(lambda level: render(peers_run, level=level, command=command))
+    if not args.no_linear_time:
+        linear = run_linear_time(quick=args.quick, repeat=1 if args.quick else 3)
+        sections.append(lambda level: render_linear_time(linear, level=level))
+    if not args.no_end_to_end:
+        e2e = end_to_end.run_end_to_end(
+            rounds=e2e_rounds,
+            size=256 * KiB if args.quick else None,
+            quick=args.quick,
+            say=_progress,
+            **e2e_options,
+        )
+        # The peer section's header gives the date and machine when it ran.
+        sections.append(lambda level: end_to_end.render(e2e, level=level, header=run is None))
+
+    report = "\n".join(section(1) for section in sections)
     print(report)
     output = args.output if args.output is not None else (None if args.quick else RESULTS)
     if output is not None:
@@ -663,8 +888,13 @@ def main(argv: list[str] | None = None) -> int:
         output.write_text(report + "\n", encoding="utf-8")
         _progress(f"wrote {output}")
     if args.readme:
-        _update_readme(render(run, level=3))
+        assert run is not None  # --no-peers was refused above
+        _update_readme("\n".join(section(3) for section in sections))
         _progress(f"updated {README}")
+        if _update_comparison(run, command):
+            _progress(f"updated {COMPARISON}")
+        else:
+            _progress(f"{COMPARISON} or its bench-summary markers missing: not updated")
     return 0
 
 

@@ -8,26 +8,67 @@ from __future__ import annotations
 
 import sys
 from contextlib import suppress
+from itertools import repeat
+from operator import itemgetter
 from typing import TYPE_CHECKING
 
 from ._errors import EventTooLarge, LimitExceeded, LineTooLong
 from ._events import Event
-from ._lines import LineSplitter
+from ._lines import LineEndings
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterable
 
 __all__ = ["DEFAULT_MAX_EVENT_SIZE", "DEFAULT_MAX_LINE_SIZE", "Decoder"]
 
-# The decoder builds events through the slot descriptors: the frozen
-# dataclass __init__ sets each field with object.__setattr__ and costs three
-# times as much, which is most of the per-event cost on small events. The
-# result is the same frozen, slotted Event.
-_new_event = object.__new__
-_set_type = Event.__dict__["event"].__set__
-_set_data = Event.__dict__["data"].__set__
-_set_id = Event.__dict__["id"].__set__
-_set_retry = Event.__dict__["retry"].__set__
+# Events are built with tuple.__new__ on a ready tuple of the four fields,
+# which skips the keyword-only Event.__new__: a third of the cost, on the one
+# object a decoder builds per event.
+_new_event = tuple.__new__
+_MESSAGE = "message"
+
+#: An open block is held back, unparsed, while it is at most this many bytes
+#: (and within both limits), so that it is parsed whole once its blank line
+#: arrives; a longer one is parsed line by line as its lines arrive.
+_MAX_HELD = 4096
+
+#: The start of the buffer of an open block: an LF, as if a line had just
+#: ended, so that the searches in Decoder.feed() see the block's first line
+#: start like any other.
+_HEAD = b"\n"
+_H = len(_HEAD)
+
+
+def _as_bytes(data: object) -> bytes:
+    if not isinstance(data, _BYTES_LIKE):
+        raise TypeError(
+            "Decoder.feed() takes bytes (or bytearray/memoryview), not "
+            f"{type(data).__name__}; pass the raw response body bytes"
+            + (", e.g. text.encode('utf-8')" if isinstance(data, str) else "")
+        )
+    return bytes(data)
+
+
+def _raise_with(error: LimitExceeded | None, events: list[Event]) -> None:
+    """Raise a limit error found while parsing, with the events completed."""
+    if error is not None:
+        error.events = events
+        raise error
+
+
+#: Building events by columns pays from this many blocks in one chunk on.
+_MIN_COLUMNS = 4
+_join_lf = "\n".join
+_PREFIXES = ("data: ", "event: ", "id: ")
+_VALUE_AFTER = {prefix: itemgetter(slice(len(prefix), None)) for prefix in _PREFIXES}
+
+
+def _prefix(line: str) -> str | None:
+    for prefix in _PREFIXES:
+        if line.startswith(prefix):
+            return prefix
+    return None
+
 
 #: Default limit on one line, in bytes (16 MiB). Generous on purpose: LLM APIs
 #: send multi-megabyte base64 images as one ``data:`` line, and Go's 64 KiB
@@ -87,16 +128,23 @@ class Decoder:
     """
 
     __slots__ = (
+        "_block",
+        "_block_hold",
         "_block_retry",
+        "_buf",
         "_data",
         "_data_size",
         "_discard",
+        "_eol",
         "_event_type",
+        "_fast",
+        "_hold",
         "_id_buffer",
         "_last_event_id",
-        "_lines",
         "_max_data_size",
+        "_max_line",
         "_on_comment",
+        "_overlong",
         "_retry",
     )
 
@@ -116,24 +164,20 @@ class Decoder:
             not isinstance(retry, int) or isinstance(retry, bool) or retry < 0
         ):
             raise ValueError(f"retry must be a non-negative int or None, not {retry!r}")
-        self._lines = LineSplitter(max_line_size)
         self._on_comment = on_comment
         # The spec's "last event ID string" of the event source: what a
         # reconnect sends as Last-Event-ID.
         self._last_event_id = _check_id(last_event_id, "last_event_id")
-        # The spec's "last event ID buffer": an id field writes here, and
-        # dispatch step 1 copies it to the string above at the blank line.
-        self._id_buffer = self._last_event_id
         self._retry = retry
-        self._data: list[str] = []
-        self._event_type = ""
-        self._block_retry: int | None = None
-        # The data buffer's length (each line with its LF) and its limit,
-        # which is one more than the limit on the event's data; and whether
-        # the current block is being discarded after a limit was exceeded.
-        self._data_size = 0
+        self._eol = LineEndings()
+        self._max_line = sys.maxsize if max_line_size is None else max_line_size
+        # The data buffer's limit: one more than the limit on the event's
+        # data, as the buffer counts an LF after each line.
         self._max_data_size = (sys.maxsize if max_event_size is None else max_event_size) + 1
-        self._discard = False
+        self._block_hold = min(_MAX_HELD, self._max_line, self._max_data_size - 1) + _H
+        self._block = False
+        self._buf = bytearray(_HEAD)
+        self.reset()
 
     @property
     def last_event_id(self) -> str:
@@ -154,7 +198,23 @@ class Decoder:
         spec, a valid ``retry`` field takes effect at once, even in a block
         that is later cut off.
         """
+        if self._block and b"\nretry" in self._buf:
+            self._apply_held_retry()
         return self._retry
+
+    def _apply_held_retry(self) -> None:
+        # Block mode holds an open block's lines back, unparsed, until its
+        # blank line, and a retry field takes effect at once: so apply the
+        # retry fields among them before anyone can see the difference. The
+        # block is parsed as a whole later, and sets the same value again.
+        for line in self._buf[: self._buf.rfind(b"\n")].split(b"\n"):
+            field, _, value = line.partition(b":")
+            if field == b"retry":
+                if value[:1] == b" ":
+                    value = value[1:]
+                if value.isdigit():
+                    with suppress(ValueError):
+                        self._retry = int(value)
 
     def reset(self) -> None:
         """Prepare for a new connection (a new stream).
@@ -165,12 +225,32 @@ class Decoder:
         Also call it when a stream ends: per the spec, an event whose blank
         line never arrived is discarded.
         """
-        self._lines.reset()
-        self._data = []
-        self._event_type = ""
-        self._block_retry = None
-        self._id_buffer = self._last_event_id
+        if self._block and b"\nretry" in self._buf:
+            self._apply_held_retry()
+        self._eol.reset()
+        # The bytes not parsed yet. In block mode (between blocks, and in a
+        # block held back whole, see _MAX_HELD): _HEAD, then the open block's
+        # complete lines, then its incomplete last line. In line mode (in a
+        # block parsed line by line): the incomplete last line.
+        self._buf = bytearray(_HEAD)
+        self._block = True
+        # feed() may append a chunk without CR while the buffer stays within
+        # this many bytes: one chunk can't hold a line or event over a limit.
+        self._hold = self._block_hold
+        # Whether a chunk without CR can skip LineEndings: no BOM or CR is
+        # pending and no over-long line is being dropped.
+        self._fast = False
+        self._overlong = False
+        # The buffers of the block being parsed line by line. The spec's
+        # "last event ID buffer": an id field writes here, and dispatch step
+        # 1 copies it to the last event ID at the blank line. _data_size is
+        # the data buffer's length, each line with its LF; _discard tells
+        # that the block is being skipped after a limit was exceeded.
+        self._data: list[str] = []
         self._data_size = 0
+        self._event_type = ""
+        self._id_buffer = self._last_event_id
+        self._block_retry: int | None = None
         self._discard = False
 
     def feed(self, data: bytes | bytearray | memoryview) -> list[Event]:
@@ -192,20 +272,266 @@ class Decoder:
                 stays usable.
         """
         if type(data) is not bytes:
-            if not isinstance(data, _BYTES_LIKE):
-                raise TypeError(
-                    "Decoder.feed() takes bytes (or bytearray/memoryview), not "
-                    f"{type(data).__name__}; pass the raw response body bytes"
-                    + (", e.g. text.encode('utf-8')" if isinstance(data, str) else "")
-                )
-            data = bytes(data)
-        lines = self._lines.feed(data)
-        if not lines:
-            return []
-        return self._process(lines)
+            data = _as_bytes(data)
+        # The common chunks, with as few operations as possible; everything
+        # else, and whatever these find worth a look, goes the long way.
+        if self._fast and 13 not in data:
+            buf = self._buf
+            if 10 not in data:
+                # The middle of a line. The buffer may go past the bound by
+                # this one chunk, which the caller holds anyway, before the
+                # long way deals with it.
+                buf += data
+                if len(buf) <= self._hold:
+                    return []
+                return self._parse_appended()
+            if self._block:
+                # Complete lines of an open block wait for its blank line;
+                # they have no effect before it, except comments (when
+                # someone listens) and retry fields (see the retry property).
+                start = len(buf) - 1
+                buf += data
+                first = buf.find(b"\n\n", start)
+                if (
+                    first < 0
+                    and len(buf) <= self._hold
+                    and (self._on_comment is None or buf.find(b"\n:") < 0)
+                ):
+                    return []
+                return self._parse_buffer(first)
+        return self._feed_slow(data)
 
-    def _process(self, lines: list[str | None]) -> list[Event]:
+    def _feed_slow(self, data: bytes) -> list[Event]:
+        eol = self._eol
+        data = eol.feed(data)
+        if self._overlong:
+            # Drop the rest of a line that already broke the limit.
+            nl = data.find(b"\n")
+            if nl < 0:
+                return []
+            self._overlong = False
+            data = data[nl + 1 :]
+        self._fast = eol.settled
+        # The same as the end of feed(), for data now without CR.
+        buf = self._buf
+        start = len(buf) - 1
+        buf += data
+        if self._block:
+            first = buf.find(b"\n\n", start)
+            if (
+                first < 0
+                and len(buf) <= self._hold
+                and (self._on_comment is None or buf.find(b"\n:") < 0)
+            ):
+                return []
+            return self._parse_buffer(first)
+        if 10 not in data and len(buf) <= self._hold:
+            return []
         events: list[Event] = []
+        _raise_with(self._parse_lines(events), events)
+        return events
+
+    def _parse_appended(self) -> list[Event]:
+        if self._block:
+            return self._parse_buffer()
+        events: list[Event] = []
+        _raise_with(self._parse_lines(events), events)
+        return events
+
+    def _parse_buffer(self, first: int = -2) -> list[Event]:
+        """Parse the buffer in block mode: its complete blocks, then what is left.
+
+        ``first`` may give where the first blank line in it begins (the
+        position of the LF before it).
+        """
+        buf = self._buf
+        events: list[Event] = []
+        error: LimitExceeded | None = None
+        if len(buf) - _H > self._max_line and max(map(len, buf.split(b"\n"))) > self._max_line:
+            # Some line is over the limit: line mode sorts it out.
+            return self._to_line_mode(events, error)
+        end = buf.rfind(b"\n\n")
+        if end >= 0:
+            if end == first:
+                # One block, the usual case with small chunks.
+                parts = [buf[_H:end].decode("utf-8", "replace")]
+            else:
+                region = buf[_H : end + 2]
+                text = region.decode("utf-8", "replace")
+                if (
+                    region.count(b"\n\n") >= _MIN_COLUMNS
+                    and 0 not in region
+                    and self._dispatch_columns(text, events)
+                ):
+                    parts = []
+                else:
+                    parts = text.split("\n\n")
+                    parts.pop()
+            del buf[_H : end + 2]
+            if parts:
+                error = self._parse_blocks(parts, events)
+        if len(buf) > self._hold or (self._on_comment is not None and buf.find(b"\n:") >= 0):
+            return self._to_line_mode(events, error)
+        if error is not None:
+            error.events = events
+            raise error
+        return events
+
+    def _to_line_mode(self, events: list[Event], error: LimitExceeded | None) -> list[Event]:
+        del self._buf[:_H]
+        self._block = False
+        self._hold = self._max_line
+        found = self._parse_lines(events)
+        _raise_with(error or found, events)
+        return events
+
+    def _parse_blocks(self, parts: list[str], events: list[Event]) -> LimitExceeded | None:
+        """Dispatch complete blocks, each given without its blank line.
+
+        Between blocks the data and event type buffers are empty and the last
+        event ID buffer equals the last event ID, so a block of ``data``,
+        ``event`` and ``id`` lines spelt the usual way (``"name: value"``) is
+        an event made of their values. Anything else (comments, retry, other
+        spellings, extra blank lines, a NUL in an id, a block over the size
+        limit) goes through :meth:`_process`, line by line, which implements
+        every rule.
+        """
+        error: LimitExceeded | None = None
+        last_id = self._last_event_id
+        max_size = self._max_data_size
+        for part in parts:
+            if len(part) < max_size:
+                if part[:6] == "data: " and "\n" not in part:
+                    events.append(_new_event(Event, (_MESSAGE, part[6:], last_id, None)))
+                    continue
+                event_type = _MESSAGE
+                block_id = last_id
+                data: list[str] = []
+                for line in part.split("\n"):
+                    if line[:6] == "data: ":
+                        data.append(line[6:])
+                    elif line[:7] == "event: ":
+                        event_type = line[7:] or _MESSAGE
+                    elif line[:4] == "id: " and "\0" not in line:
+                        block_id = line[4:]
+                    else:
+                        break
+                else:
+                    # Dispatch steps 1 to 6, as in _process().
+                    last_id = block_id
+                    if data:
+                        events.append(
+                            _new_event(Event, (event_type, "\n".join(data), block_id, None))
+                        )
+                    continue
+            self._last_event_id = self._id_buffer = last_id
+            lines: list[str | None] = []
+            lines += part.split("\n")
+            lines.append("")
+            found = self._process(lines, events)
+            error = error or found
+            last_id = self._last_event_id
+        self._last_event_id = self._id_buffer = last_id
+        return error
+
+    def _dispatch_columns(self, text: str, events: list[Event]) -> bool:
+        """Dispatch blocks of one shape at once; tell whether they were.
+
+        When every block of ``text`` (which ends with a blank line) has the
+        same lines in the same order, as in most streams, its n-th lines form
+        a column: one check of a column's field names and one pass to cut its
+        values, then all the events are built at once. Nothing is dispatched
+        if any block differs; the caller then goes block by block.
+        """
+        lines = text.split("\n")
+        lines.pop()
+        # The first block gives the shape: one column per line of it.
+        size = lines.index("") + 1
+        count = len(lines) // size
+        if size == 1 or count * size != len(lines) or any(lines[size - 1 :: size]):
+            return False
+        fields: dict[str, list[str]] = {}
+        data_columns: list[list[str]] = []
+        for j in range(size - 1):
+            column = lines[j::size]
+            prefix = _prefix(column[0])
+            if prefix is None or not all(map(str.startswith, column, repeat(prefix))):
+                return False
+            values = list(map(_VALUE_AFTER[prefix], column))
+            if prefix == "data: ":
+                data_columns.append(values)
+            else:
+                # A later line of the same field wins.
+                fields[prefix] = values
+        if not data_columns:
+            return False
+        # Dispatch step 3: the data lines joined with LF.
+        data = (
+            data_columns[0]
+            if len(data_columns) == 1
+            else list(map(_join_lf, zip(*data_columns, strict=True)))
+        )
+        if max(map(len, data)) >= self._max_data_size:
+            return False
+        types = fields.get("event: ")
+        if types is None:
+            event_types: Iterable[str] = repeat(_MESSAGE, count)
+        else:
+            # Dispatch step 6: the empty type is "message".
+            event_types = [t or _MESSAGE for t in types] if "" in types else types
+        ids = fields.get("id: ")
+        if ids is None:
+            event_ids: Iterable[str] = repeat(self._last_event_id, count)
+        else:
+            # Dispatch step 1 at each blank line: the last one stands.
+            event_ids = ids
+            self._last_event_id = self._id_buffer = ids[-1]
+        events += map(
+            _new_event, repeat(Event, count), zip(event_types, data, event_ids, repeat(None))
+        )
+        return True
+
+    def _parse_lines(self, events: list[Event]) -> LimitExceeded | None:
+        """Parse the buffer's complete lines in line mode, one by one."""
+        buf = self._buf
+        error: LimitExceeded | None = None
+        nl = buf.rfind(b"\n") + 1
+        if nl:
+            region = buf[:nl]
+            del buf[:nl]
+            lines: list[str | None] = []
+            lines += region.decode("utf-8", "replace").split("\n")
+            lines.pop()
+            if nl - 1 > self._max_line:
+                limit = self._max_line
+                for i, raw in enumerate(region.split(b"\n")):
+                    if len(raw) > limit:
+                        # An over-long line stands here.
+                        lines[i] = None
+            error = self._process(lines, events)
+        if len(buf) > self._max_line:
+            # The incomplete line broke the limit: drop it as it goes on.
+            self._buf = bytearray()
+            self._overlong = True
+            self._fast = False
+            found = self._process([None], events)
+            error = error or found
+        elif len(buf) < self._block_hold - _H and not (
+            self._data
+            or self._event_type
+            or self._block_retry is not None
+            or self._discard
+            or self._id_buffer != self._last_event_id
+        ):
+            # Between blocks again, with no long line under way: back to
+            # block mode.
+            self._buf = bytearray(_HEAD) + buf
+            self._block = True
+            self._hold = self._block_hold
+        return error
+
+    def _process(self, lines: list[str | None], events: list[Event]) -> LimitExceeded | None:
+        """Apply the field rules to complete lines; return the first limit error."""
         error: LimitExceeded | None = None
         data = self._data
         size = self._data_size
@@ -221,12 +547,12 @@ class Decoder:
                     self._discard = False
                     break
             else:
-                return events
+                return None
         for line in it:
             if not line:
                 if line is None:
-                    # An over-long line stands here (see _lines.py).
-                    error = error or LineTooLong(self._lines.limit)
+                    # An over-long line stands here (see _parse_lines).
+                    error = error or LineTooLong(self._max_line)
                 else:
                     # "If the line is empty (a blank line): Dispatch the event."
                     # Step 1: the last event ID string takes the buffer's value.
@@ -236,12 +562,12 @@ class Decoder:
                         # removing the last one is "\n".join(). Steps 4-6: the
                         # event carries the last event ID string, and the type
                         # is "message" unless the buffer says otherwise.
-                        event = _new_event(Event)
-                        _set_type(event, event_type or "message")
-                        _set_data(event, "\n".join(data) if len(data) > 1 else data[0])
-                        _set_id(event, id_buffer)
-                        _set_retry(event, block_retry)
-                        events.append(event)
+                        events.append(
+                            _new_event(
+                                Event,
+                                (event_type or _MESSAGE, "\n".join(data), id_buffer, block_retry),
+                            )
+                        )
                         data = []
                         size = 0
                     # Steps 2 and 7: reset the data and event type buffers.
@@ -320,7 +646,4 @@ class Decoder:
         self._event_type = event_type
         self._id_buffer = id_buffer
         self._block_retry = block_retry
-        if error is not None:
-            error.events = events
-            raise error
-        return events
+        return error

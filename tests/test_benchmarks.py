@@ -2,16 +2,36 @@
 
 from __future__ import annotations
 
+import datetime
+import platform
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from benchmarks import run as bench
+from benchmarks.peers import Target
+from benchmarks.workloads import chunked, make_workload
+
 ROOT = Path(__file__).resolve().parent.parent
 
+# What each quick run must print besides a Markdown table.
+SECTIONS = {
+    "linear_time": [],
+    "run": [
+        "# Decoder benchmark: ssec_proto vs peers",
+        "# Linear time and memory on hostile input",
+        "# End to end over loopback",
+    ],
+    "end_to_end": ["# End to end over loopback", "| tiny | httpx |", "| llm | aiohttp |"],
+    "concurrency": [],
+    "latency": [],
+}
 
-@pytest.mark.parametrize("module", ["linear_time", "run", "concurrency", "latency"])
+
+@pytest.mark.parametrize("module", list(SECTIONS))
 def test_benchmark_quick_mode(module: str) -> None:
     result = subprocess.run(
         [sys.executable, "-m", f"benchmarks.{module}", "--quick"],
@@ -23,3 +43,107 @@ def test_benchmark_quick_mode(module: str) -> None:
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "|" in result.stdout  # a Markdown table came out
+    for text in SECTIONS[module]:
+        assert text in result.stdout, text
+
+
+def test_run_sections_can_be_skipped() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "benchmarks.run", "--quick", "--no-peers", "--no-end-to-end"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.startswith("# Linear time and memory on hostile input")
+    assert "vs peers" not in result.stdout
+    assert "End to end" not in result.stdout
+
+
+def test_the_command_line_shown_leaves_out_where_the_report_goes() -> None:
+    argv = ["--rounds", "3", "--readme", "--output", "x.md", "--output=y.md", "--no-end-to-end"]
+    assert bench._command(argv) == ".venv/bin/python -m benchmarks.run --rounds 3 --no-end-to-end"
+
+
+def _fake_run() -> bench.Run:
+    workload = make_workload("tiny", 4096)
+    cells = [bench.Cell(workload, n, chunked(workload.data, n)) for n in bench.CHUNK_SIZES]
+    targets = [
+        Target("ssec_proto", "ours", "0", "feed", drive=len, collect=lambda _chunks: []),
+        Target("a-peer", "peer", "1", "parse", drive=len, collect=lambda _chunks: []),
+    ]
+    ours, peer = targets
+    results = {}
+    for cell in cells:
+        results[bench._key(cell, ours)] = bench.Result("ok", seconds=[1.0, 2.0, 4.0])
+        results[bench._key(cell, peer)] = bench.Result("ok", seconds=[3.0])
+    return bench.Run(
+        targets=targets,
+        missing={},
+        workloads=[workload],
+        cells=cells,
+        results=results,
+        rounds=3,
+        prefix_bytes=1024,
+        started=datetime.datetime(2030, 1, 2, 3, 4, tzinfo=datetime.timezone.utc),
+        elapsed=1.0,
+        load_before=None,
+        load_after=None,
+        quick=False,
+    )
+
+
+def test_readme_refreshes_both_records_alike(tmp_path: Path) -> None:
+    # What tests/test_docs.py checks of docs/comparison.md against the README.
+    run = _fake_run()
+    command = bench._command(["--rounds", "3", "--readme"])
+    readme = tmp_path / "README.md"
+    readme.write_text(f"intro\n\n{bench.README_START}\nold\n{bench.README_END}\nafter\n")
+    page = tmp_path / "comparison.md"
+    page.write_text(f"a\n{bench.COMPARISON_START}\nold\n{bench.COMPARISON_END}\nb\n")
+
+    bench._update_readme(bench.render(run, level=3, command=command), readme)
+    assert bench._update_comparison(run, command, page)
+
+    record, doc = readme.read_text(), page.read_text()
+    assert record.startswith("intro\n\n")
+    assert record.endswith(f"{bench.README_END}\nafter\n")
+    assert doc.startswith("a\n")
+    assert doc.endswith(f"{bench.COMPARISON_END}\nb\n")
+    assert "old" not in record
+    assert "old" not in doc
+    table = re.compile(r"^\| workload \| 1 MiB .*?(?=\n\n|\n?\Z)", re.DOTALL | re.MULTILINE)
+    latest = record.split("#### Ours vs the fastest correct peer", 1)[1]
+    assert table.search(doc).group(0) == table.search(latest).group(0)  # type: ignore[union-attr]
+    assert "| tiny | 1.50x vs a-peer |" in doc
+    assert "2030-01-02 03:04 UTC" in doc
+    assert f"{platform.python_implementation()} {platform.python_version()}" in doc
+    assert "`.venv/bin/python -m benchmarks.run --rounds 3`" in doc
+    assert "- Command: `.venv/bin/python -m benchmarks.run --rounds 3`" in record
+
+
+def test_comparison_page_without_markers_is_left_alone(tmp_path: Path) -> None:
+    run = _fake_run()
+    assert not bench._update_comparison(run, "cmd", tmp_path / "missing.md")
+    page = tmp_path / "comparison.md"
+    page.write_text("no markers\n")
+    assert not bench._update_comparison(run, "cmd", page)
+    assert page.read_text() == "no markers\n"
+
+
+def test_instructions_drives_each_target(capsys: pytest.CaptureFixture[str]) -> None:
+    from benchmarks import instructions
+
+    for target in instructions.TARGETS:
+        assert instructions.main(["--drive", f"{target},tiny,4096,1"]) == 0
+        assert int(capsys.readouterr().out) > 3000
+
+
+def test_instructions_needs_valgrind(monkeypatch: pytest.MonkeyPatch) -> None:
+    from benchmarks import instructions
+
+    monkeypatch.setattr(instructions.shutil, "which", lambda name: None)
+    with pytest.raises(SystemExit):
+        instructions.main([])

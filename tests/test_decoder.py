@@ -550,7 +550,7 @@ def test_line_too_long_across_chunks_raises_once() -> None:
     assert info.value.events == []
     for _ in range(100):  # the line goes on: dropped silently, memory bounded
         assert decoder.feed(b"x" * 100) == []
-        assert decoder._lines.pending <= 10
+        assert len(decoder._buf) <= 10
     assert decoder.feed(b"\ndata: still the same event\n\ndata: next\n\n") == [message("next")]
 
 
@@ -642,3 +642,70 @@ def test_event_limit_counts_data_lines_without_a_colon() -> None:
     assert decode(b"data\ndata\ndata\n\n", max_event_size=2) == [message("\n\n")]
     with pytest.raises(EventTooLarge):
         Decoder(max_event_size=2).feed(b"data\ndata\ndata\ndata\n\n")
+
+
+# -- open blocks held back, and chunks of many blocks -------------------------------
+# The decoder holds the lines of an open block back until its blank line and
+# parses the block whole (and a chunk of many blocks of one shape a column of
+# lines at a time); none of that may show.
+
+
+def test_retry_in_an_open_block_takes_effect_at_once() -> None:
+    decoder = Decoder()
+    assert decoder.feed(b"data: x\nretry: 500\nretr") == []
+    assert decoder.retry == 500
+    assert decoder.feed(b"y: 600\nretry:700\n") == []
+    assert decoder.retry == 700
+    assert decoder.feed(b"retry: x\nretry\n\n") == [Event(data="x", retry=700)]
+    assert decoder.retry == 700
+
+
+def test_retry_in_an_open_block_counts_when_the_stream_ends() -> None:
+    decoder = Decoder()
+    decoder.feed(b"data: x\nretry: 1500\n")
+    decoder.reset()
+    assert decoder.retry == 1500
+    assert decoder.feed(b"data: y\n\n") == [message("y")]
+
+
+def test_comment_in_an_open_block_is_reported_at_once() -> None:
+    comments: list[str] = []
+    decoder = Decoder(on_comment=comments.append)
+    assert decoder.feed(b"data: x\n: ping\ndata: y\n") == []
+    assert comments == ["ping"]
+    assert decoder.feed(b"\n") == [message("x\ny")]
+
+
+def test_many_blocks_of_one_shape_in_one_chunk() -> None:
+    stream = b"".join(
+        b"event: %s\nid: %d\ndata: %d\ndata: \xc3\xa9\n\n" % (kind, n, n)
+        for n, kind in enumerate([b"a", b"", b"b", b"a", b""])
+    )
+    expected = [
+        Event(event=kind, data=f"{n}\né", id=str(n))
+        for n, kind in enumerate(["a", "message", "b", "a", "message"])
+    ]
+    decoder = Decoder(last_event_id="start")
+    assert decoder.feed(stream) == expected
+    assert decoder.last_event_id == "4"
+    assert feed_chunks([stream[i : i + 1] for i in range(len(stream))])[0] == expected
+
+
+def test_many_blocks_of_one_shape_keep_the_last_event_id() -> None:
+    decoder = Decoder(last_event_id="7")
+    assert decoder.feed(b"data: x\n\n" * 5) == [Event(data="x", id="7")] * 5
+
+
+def test_event_too_large_among_blocks_of_one_shape() -> None:
+    decoder = Decoder(max_event_size=3)
+    with pytest.raises(EventTooLarge) as info:
+        decoder.feed(b"data: abc\n\ndata: abcd\n\ndata: ab\n\ndata: a\n\ndata: ok\n\n")
+    assert info.value.events == [message("abc"), message("ab"), message("a"), message("ok")]
+
+
+def test_a_long_line_in_an_open_block_is_parsed_as_it_arrives() -> None:
+    decoder = Decoder(max_event_size=10_000)
+    assert decoder.feed(b"event: e\ndata: " + b"x" * 5_000) == []
+    with pytest.raises(EventTooLarge):
+        decoder.feed(b"x" * 5_001 + b"\n")
+    assert decoder.feed(b"\ndata: ok\n\n") == [message("ok")]

@@ -208,7 +208,7 @@ def test_limits_with_any_chunking_follow_the_documented_model(case):
         except LimitExceeded as exc:
             errors.append(exc)
             events += exc.events
-        assert decoder._lines.pending <= LINE_LIMIT
+        assert len(decoder._buf) <= LINE_LIMIT + 1
         assert held_data_size(decoder) <= EVENT_LIMIT
     assert all(error.limit in (LINE_LIMIT, EVENT_LIMIT) for error in errors)
     expected = decode_limited(raw)
@@ -264,3 +264,45 @@ def test_reset_starts_a_new_stream(data, prefix, case):
     assert (decoder.last_event_id, decoder.retry) == (fresh.last_event_id, fresh.retry)
     expected = reference.decode(stream.raw, last_event_id=last_event_id, retry=retry)
     assert (events, decoder.last_event_id, decoder.retry) == expected
+
+
+# -- 5. many blocks of one shape in one chunk ---------------------------------------
+# The decoder builds the events of such a chunk a column of lines at a time;
+# these streams make sure that path agrees with the spec, for every shape,
+# with values that are empty, wide, NUL or invalid UTF-8, and with limits.
+
+shape_fields = st.sampled_from(("data", "data", "event", "id", "retry", "", "data:", "id:"))
+shape_values = st.one_of(
+    st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\r\n"), max_size=4),
+    st.sampled_from(("", "\0", "\U0001f600", "é")),
+).map(lambda text: text.encode())
+shape_values = st.one_of(shape_values, st.sampled_from((b"\xff", b"\xe2\x82")))
+
+
+@st.composite
+def blocks_of_one_shape(draw) -> bytes:
+    shape = draw(st.lists(shape_fields, min_size=1, max_size=4))
+    blocks = []
+    for _ in range(draw(st.integers(4, 9))):
+        lines = [name.encode() + b": " + draw(shape_values) for name in shape]
+        blocks.append(b"\n".join(lines) + b"\n\n")
+    # Sometimes one block differs; sometimes an open block follows.
+    if draw(st.booleans()):
+        blocks.insert(draw(st.integers(0, len(blocks))), draw(sse_bytes) + b"\n\n")
+    return b"".join(blocks) + draw(st.sampled_from((b"", b"\n", b"data: open", b"id: 9\n")))
+
+
+@example(raw=b"data: a\n\n" * 4 + b"data: \xff\n\n")
+@example(raw=b"event: \ndata: x\n\n" * 5)
+@example(raw=b"id: 1\n\n" * 5)
+@example(raw=b"data: a\ndata: b\nevent: e\nevent: f\n\n" * 4)
+@settings(max_examples=300, deadline=None)
+@given(blocks_of_one_shape())
+def test_many_blocks_of_one_shape_in_one_chunk(raw):
+    assert decode_chunks([raw]) == reference.decode(raw)
+    decoder = limited_decoder()
+    try:
+        events = decoder.feed(raw)
+    except LimitExceeded as exc:
+        events = exc.events
+    assert (events, decoder.last_event_id, decoder.retry) == decode_limited(raw)

@@ -23,7 +23,7 @@ from .._reconnect import Fail, Proceed, Reconnect, ReconnectConfig, Stop
 
 if TYPE_CHECKING:
     import random
-    from collections.abc import AsyncGenerator, AsyncIterator, Callable
+    from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterator
     from types import TracebackType
 
     from yarl import URL
@@ -128,7 +128,8 @@ class AsyncEventSource:
         # to the running event loop, and aconnect() may be called outside one.
         self._session = session
         self._response: aiohttp.ClientResponse | None = None
-        self._iterator: AsyncGenerator[Event, None] | None = None
+        self._iterator: AsyncGenerator[list[Event], None] | None = None
+        self._pending: Iterator[Event] = iter(())
         self._closed = False
 
     @property
@@ -156,16 +157,23 @@ class AsyncEventSource:
         return self
 
     async def __anext__(self) -> Event:
+        # _run() yields each chunk's events as one list; handing them out
+        # from a list iterator costs less than resuming it for every event.
+        event = next(self._pending, None)
+        if event is not None:
+            return event
         if self._closed:
             # Starting now would open a session that nothing closes.
             raise StopAsyncIteration
         if self._iterator is None:
             self._iterator = self._run()
-        return await self._iterator.__anext__()
+        self._pending = iter(await self._iterator.__anext__())
+        return next(self._pending)
 
     async def aclose(self) -> None:
         """Close the connection (and the session, if this source created it)."""
         self._closed = True
+        self._pending = iter(())
         if self._iterator is not None:
             await self._iterator.aclose()
         self._core.close()
@@ -177,7 +185,7 @@ class AsyncEventSource:
             return self._core.idle_timed_out(exc)
         return self._core.transport_failed(exc)
 
-    async def _run(self) -> AsyncGenerator[Event, None]:
+    async def _run(self) -> AsyncGenerator[list[Event], None]:
         core = self._core
         if self._session is None:
             self._session = aiohttp.ClientSession(
@@ -224,8 +232,8 @@ class AsyncEventSource:
                         # fail on lines longer than aiohttp's buffer.
                         async for chunk in response.content.iter_any():
                             events, stop = core.feed(chunk)
-                            for event in events:
-                                yield event
+                            if events:
+                                yield events
                             if stop is not None:
                                 advice = stop
                                 break

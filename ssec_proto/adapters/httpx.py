@@ -132,7 +132,8 @@ class EventSource(_Base):
         super().__init__(url, **options)
         self._own_client = client is None
         self._client = client if client is not None else _own_client(httpx.Client, options)
-        self._iterator: Generator[Event, None, None] | None = None
+        self._iterator: Generator[list[Event], None, None] | None = None
+        self._pending: Iterator[Event] = iter(())
 
     def __enter__(self) -> EventSource:
         return self
@@ -149,21 +150,28 @@ class EventSource(_Base):
         return self
 
     def __next__(self) -> Event:
+        # _run() yields each chunk's events as one list; handing them out
+        # from a list iterator costs less than resuming it for every event.
+        event = next(self._pending, None)
+        if event is not None:
+            return event
         if self._iterator is None:
             self._iterator = self._run()
-        return next(self._iterator)
+        self._pending = iter(next(self._iterator))
+        return next(self._pending)
 
     def close(self) -> None:
         """Close the connection (and the client, if this source created it)."""
         if self._iterator is None:
             # Iterating after close() ends at once, as in the other adapters.
             self._iterator = self._run()
+        self._pending = iter(())
         self._iterator.close()
         self._core.close()
         if self._own_client:
             self._client.close()
 
-    def _run(self) -> Generator[Event, None, None]:
+    def _run(self) -> Generator[list[Event], None, None]:
         core = self._core
         while True:
             advice: Advice
@@ -184,7 +192,8 @@ class EventSource(_Base):
                     if isinstance(advice, Proceed):
                         for chunk in response.iter_bytes():
                             events, stop = core.feed(chunk)
-                            yield from events
+                            if events:
+                                yield events
                             if stop is not None:
                                 advice = stop
                                 break
@@ -218,7 +227,8 @@ class AsyncEventSource(_Base):
         super().__init__(url, **options)
         self._own_client = client is None
         self._client = client if client is not None else _own_client(httpx.AsyncClient, options)
-        self._iterator: AsyncGenerator[Event, None] | None = None
+        self._iterator: AsyncGenerator[list[Event], None] | None = None
+        self._pending: Iterator[Event] = iter(())
 
     async def __aenter__(self) -> AsyncEventSource:
         return self
@@ -235,20 +245,27 @@ class AsyncEventSource(_Base):
         return self
 
     async def __anext__(self) -> Event:
+        # _run() yields each chunk's events as one list; handing them out
+        # from a list iterator costs less than resuming it for every event.
+        event = next(self._pending, None)
+        if event is not None:
+            return event
         if self._iterator is None:
             self._iterator = self._run()
-        return await self._iterator.__anext__()
+        self._pending = iter(await self._iterator.__anext__())
+        return next(self._pending)
 
     async def aclose(self) -> None:
         """Close the connection (and the client, if this source created it)."""
         if self._iterator is None:
             self._iterator = self._run()
+        self._pending = iter(())
         await self._iterator.aclose()
         self._core.close()
         if self._own_client:
             await self._client.aclose()
 
-    async def _run(self) -> AsyncGenerator[Event, None]:
+    async def _run(self) -> AsyncGenerator[list[Event], None]:
         core = self._core
         while True:
             advice: Advice
@@ -273,8 +290,8 @@ class AsyncEventSource(_Base):
                         async with aclosing(_body(response)) as chunks:
                             async for chunk in chunks:
                                 events, stop = core.feed(chunk)
-                                for event in events:
-                                    yield event
+                                if events:
+                                    yield events
                                 if stop is not None:
                                     advice = stop
                                     break

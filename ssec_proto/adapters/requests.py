@@ -197,7 +197,8 @@ class EventSource:
         self._own_session = session is None
         self._session = requests.Session() if session is None else session
         self._response: requests.Response | None = None
-        self._iterator: Generator[Event, None, None] | None = None
+        self._iterator: Generator[list[Event], None, None] | None = None
+        self._pending: Iterator[Event] = iter(())
 
     @property
     def last_event_id(self) -> str:
@@ -224,9 +225,15 @@ class EventSource:
         return self
 
     def __next__(self) -> Event:
+        # _run() yields each chunk's events as one list; handing them out
+        # from a list iterator costs less than resuming it for every event.
+        event = next(self._pending, None)
+        if event is not None:
+            return event
         if self._iterator is None:
             self._iterator = self._run()
-        return next(self._iterator)
+        self._pending = iter(next(self._iterator))
+        return next(self._pending)
 
     def close(self) -> None:
         """Close the connection (and the session, if this source created it).
@@ -238,6 +245,7 @@ class EventSource:
             # A generator closed before it started never runs its body, so
             # a later next() ends at once instead of sending a request.
             self._iterator = self._run()
+        self._pending = iter(())
         self._iterator.close()
         self._core.close()
         if self._own_session:
@@ -261,7 +269,7 @@ class EventSource:
             return self._core.idle_timed_out(exc)
         return self._core.transport_failed(exc)
 
-    def _run(self) -> Generator[Event, None, None]:
+    def _run(self) -> Generator[list[Event], None, None]:
         core = self._core
         while True:
             advice: Advice
@@ -282,7 +290,8 @@ class EventSource:
                     if isinstance(advice, Proceed):
                         for chunk in _chunks(response):
                             events, stop = core.feed(chunk)
-                            yield from events
+                            if events:
+                                yield events
                             if stop is not None:
                                 advice = stop
                                 break

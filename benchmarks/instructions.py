@@ -1,0 +1,131 @@
+"""Instructions per event, counted by valgrind: a noise-free second opinion.
+
+Timings on a shared, busy machine swing by 2x from run to run; the number of
+CPU instructions a decoder executes per event does not (within about 1%),
+and for interpreter-bound code it tracks time closely. For each workload and
+chunk size this runs ``ssec_proto.Decoder.feed`` and launchdarkly-eventsource
+(the fastest peer on almost every cell of ``benchmarks.run``) under
+``valgrind --tool=callgrind``, twice each (once decoding the stream once,
+once decoding it ``1 + --reps`` times), so the difference is the cost of
+decoding alone, without start-up and imports. Lower is better; the ratio is
+the peer's count over ours (above 1 means ssec_proto executes fewer).
+
+Needs valgrind on PATH and the ``bench`` extra. Usage::
+
+    .venv/bin/python -m benchmarks.instructions
+    .venv/bin/python -m benchmarks.instructions --workloads llm --chunks 64,4096
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import shutil
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+
+from benchmarks.workloads import WORKLOAD_NAMES, KiB, chunked, make_workload
+
+#: Bytes per workload: small, as valgrind runs code about 50 times slower.
+SIZE = 64 * KiB
+#: The 1 B cells decode a prefix of the stream this long.
+PREFIX = 2 * KiB
+CHUNKS = (1024 * KiB, 4 * KiB, 64, 1)
+TARGETS = ("ssec_proto", "launchdarkly-eventsource")
+
+
+def _drive(target: str, workload: str, chunk: int, reps: int) -> None:
+    """Decode one cell ``1 + reps`` times and print the number of events."""
+    data = make_workload(workload, SIZE).data
+    if chunk == 1:
+        data = data[:PREFIX]
+    chunks = chunked(data, chunk)
+    if target == "ssec_proto":
+        from ssec_proto import Decoder
+
+        def run() -> int:
+            feed = Decoder().feed
+            return sum(len(feed(piece)) for piece in chunks)
+
+    else:
+        from benchmarks.peers import _ld_events
+
+        def run() -> int:
+            return sum(1 for _ in _ld_events(chunks))
+
+    count = run()
+    for _ in range(reps):
+        run()
+    print(count)
+
+
+def _count(target: str, workload: str, chunk: int, reps: int) -> tuple[int, int]:
+    """Return (instructions, events) of one callgrind run."""
+    command = [
+        "valgrind",
+        "--tool=callgrind",
+        "--callgrind-out-file=/dev/null",
+        sys.executable,
+        "-m",
+        "benchmarks.instructions",
+        "--drive",
+        f"{target},{workload},{chunk},{reps}",
+    ]
+    done = subprocess.run(command, capture_output=True, text=True, check=True)
+    found = re.search(r"Collected : (\d+)", done.stderr)
+    if found is None:  # pragma: no cover - valgrind changed its output
+        raise RuntimeError(done.stderr[-500:])
+    return int(found.group(1)), int(done.stdout.split()[-1])
+
+
+def per_event(target: str, workload: str, chunk: int, reps: int) -> tuple[float, int]:
+    """Instructions per event decoded, and the number of events in the cell."""
+    once, events = _count(target, workload, chunk, 0)
+    more, _ = _count(target, workload, chunk, reps)
+    return (more - once) / reps / events, events
+
+
+def _label(chunk: int) -> str:
+    return f"{chunk // 1024} KiB" if chunk >= 1024 else f"{chunk} B"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Print a Markdown table of instructions per event."""
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    parser.add_argument("--workloads", default=",".join(WORKLOAD_NAMES))
+    parser.add_argument("--chunks", default=",".join(map(str, CHUNKS)))
+    parser.add_argument("--reps", type=int, default=3)
+    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--drive", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.drive:
+        target, workload, chunk, reps = args.drive.split(",")
+        _drive(target, workload, int(chunk), int(reps))
+        return 0
+    if shutil.which("valgrind") is None:
+        parser.error("valgrind is not installed")
+    cells = [
+        (workload, int(chunk))
+        for workload in args.workloads.split(",")
+        for chunk in args.chunks.split(",")
+        if not (workload == "large" and int(chunk) == 1)
+    ]
+    jobs = [(target, *cell) for cell in cells for target in TARGETS]
+    with ThreadPoolExecutor(args.jobs) as pool:
+        counts = list(pool.map(lambda job: per_event(*job, args.reps), jobs))
+    results = dict(zip(jobs, counts, strict=True))
+    print("| workload | chunk | events | ssec_proto instr/event | peer instr/event | ratio |")
+    print("|---|---|---:|---:|---:|---:|")
+    for workload, chunk in cells:
+        ours, events = results["ssec_proto", workload, chunk]
+        peer, _ = results["launchdarkly-eventsource", workload, chunk]
+        print(
+            f"| {workload} | {_label(chunk)} | {events:,} | {ours:,.0f} | {peer:,.0f} "
+            f"| {peer / ours:.2f}x |"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,1120 @@
+"""The ``ssec-proto`` command, against real servers on 127.0.0.1.
+
+The command runs two ways: as the real thing in a subprocess (``python -m
+ssec_proto``), and in-process through ``main(argv)``, which is what coverage
+measures. Following a stream is a table of :class:`Scenario`; each runs
+in-process in a test of its own, and those marked ``subprocess`` also run as
+the real command, all at once (most of a run is importing httpx). ``decode``
+tests run both ways (the ``ssec`` fixture); signals, broken pipes and live
+input are tested on the real command, odd branches in-process only. The
+console examples of docs/cli.md run verbatim.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import functools
+import io
+import json
+import os
+import re
+import select
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from ssec_proto.cli import EXIT_CODES, ExitCode, main
+
+from .servers import (
+    Conn,
+    RawServer,
+    RecordedRequest,
+    Resumable,
+    respond,
+    resumable,
+    stall,
+    status,
+    stream,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+
+    from .servers import Handler
+
+ROOT = Path(__file__).resolve().parent.parent
+COMMAND = [sys.executable, "-m", "ssec_proto"]
+#: No subprocess may run longer than this.
+TIMEOUT = 20.0
+#: Quick reconnections for the tests; delays still come from the policy.
+FAST = ["--reconnection-time", "0.01"]
+
+
+@dataclasses.dataclass
+class Result:
+    code: int
+    out: str
+    err: str
+
+
+def _env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
+    return {**env, "PYTHONUTF8": "1", **extra}
+
+
+def run_process(*args: str, stdin: bytes = b"", **env: str) -> Result:
+    """Run the real command, ``python -m ssec_proto``."""
+    done = subprocess.run(
+        [*COMMAND, *args],
+        input=stdin,
+        capture_output=True,
+        timeout=TIMEOUT,
+        env=_env(**env),
+        check=False,
+    )
+    return Result(done.returncode, done.stdout.decode(), done.stderr.decode())
+
+
+@pytest.fixture
+def run_main(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> Callable[..., Result]:
+    """Run ``main(argv)`` in this process, with ``stdin`` as its standard input."""
+
+    def run(*args: str, stdin: bytes = b"") -> Result:
+        monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(stdin)))
+        code = main(list(args))
+        out, err = capsys.readouterr()
+        return Result(code, out, err)
+
+    return run
+
+
+@pytest.fixture(params=["process", "main"])
+def ssec(request: pytest.FixtureRequest) -> Callable[..., Result]:
+    """The command under test: a subprocess, or ``main()`` in-process."""
+    if request.param == "process":
+        return run_process
+    runner: Callable[..., Result] = request.getfixturevalue("run_main")
+    return runner
+
+
+@pytest.fixture
+def raw() -> Iterator[RawServer]:
+    with RawServer() as server:
+        yield server
+
+
+def then_204(*parts: bytes | float, **options: Any) -> Handler:
+    """Stream ``parts`` to the first request; answer 204 No Content after."""
+    served: list[RecordedRequest] = []
+
+    async def handler(request: RecordedRequest, conn: Conn) -> None:
+        if served:
+            await respond(conn, 204)
+        else:
+            served.append(request)
+            await stream(list(parts), **options)(request, conn)
+
+    return handler
+
+
+def closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+    return port  # nothing listens there once the socket is closed
+
+
+def read_until(proc: subprocess.Popen[bytes], needle: bytes, timeout: float = 10.0) -> bytes:
+    """Read the subprocess's stdout until ``needle`` shows up (bounded in time)."""
+    assert proc.stdout is not None
+    fd = proc.stdout.fileno()
+    seen = b""
+    deadline = time.monotonic() + timeout
+    while needle not in seen:
+        remaining = deadline - time.monotonic()
+        ready, _, _ = select.select([fd], [], [], max(remaining, 0))
+        if not ready:
+            pytest.fail(f"no {needle!r} on stdout within {timeout} s; got {seen!r}")
+        chunk = os.read(fd, 65536)
+        if not chunk:
+            pytest.fail(f"stdout closed before {needle!r}; got {seen!r}")
+        seen += chunk
+    return seen
+
+
+@contextlib.contextmanager
+def popen(*args: str, stdin: int | None = None) -> Iterator[subprocess.Popen[bytes]]:
+    proc = subprocess.Popen(
+        [*COMMAND, *args],
+        stdin=stdin,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=_env(),
+    )
+    try:
+        yield proc
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait(TIMEOUT)
+        for pipe in (proc.stdin, proc.stdout, proc.stderr):
+            if pipe is not None:
+                with contextlib.suppress(OSError):
+                    pipe.close()
+
+
+# --- the scenarios: following a stream, and each way it can fail ----------------------
+
+GREET = b'retry: 10\nid: 1\nevent: greet\ndata: {"a": [1, 2]}\n\n'
+
+
+@dataclasses.dataclass
+class Run:
+    """What a scenario's check gets: the outcome, and what its route's server saw."""
+
+    result: Result
+    requests: list[RecordedRequest]
+    conns: list[Conn]
+    handler: Handler | None
+
+
+@dataclasses.dataclass(frozen=True)
+class Scenario:
+    """One run of the command against a route of its own on the test server.
+
+    In ``args``, ``URL`` stands for the route's URL and ``CLOSED`` for a URL
+    where nothing listens. ``err`` lists texts stderr must contain; ``check``
+    returns ``False`` (or fails an assertion) when something else is wrong.
+    """
+
+    name: str
+    args: tuple[str, ...]
+    handler: Callable[[], Handler] | None = None
+    code: int = 0
+    out: str | None = None
+    err: tuple[str, ...] = ()
+    check: Callable[[Run], object] | None = None
+    #: Also run as the real command (test_scenarios_as_the_real_command).
+    subprocess: bool = True
+
+
+def _lines(run: Run) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in run.result.out.splitlines()]
+
+
+def _check_resumed(run: Run) -> None:
+    assert [(e["id"], e["data"]) for e in _lines(run)] == [
+        (str(k), f"event {k}") for k in range(1, 13)
+    ]
+    scenario = run.handler
+    assert isinstance(scenario, Resumable)
+    assert len(scenario.drops) >= 2
+    assert scenario.last_event_ids == scenario.expected_last_event_ids()
+    assert re.search(r"^\* connecting to \S+ with Last-Event-ID: \d+$", run.result.err, re.M)
+
+
+def _check_request(run: Run) -> None:
+    (request,) = run.requests  # a POST is not reconnected at the end of its stream
+    assert request.method == "POST"
+    assert request.body == b'{"prompt": "hi", "stream": true}'
+    assert request.headers["content-type"] == "application/json"
+    assert request.headers["authorization"] == "Bearer t0k"
+    assert request.headers["x-trace"] == "1"
+    assert request.headers["accept"] == "text/event-stream"
+    assert request.last_event_id == "41"
+
+
+def _check_hung_up(run: Run) -> None:
+    assert [e["data"] for e in _lines(run)] == ["1", "2"]
+    # The server lingers up to 10 s for the client to go: the command hung up.
+    deadline = time.monotonic() + 5
+    while run.conns[0].closed_by_peer is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert run.conns[0].closed_by_peer
+
+
+def _retried_429() -> Handler:
+    calls: list[RecordedRequest] = []
+
+    async def handler(request: RecordedRequest, conn: Conn) -> None:
+        calls.append(request)
+        if len(calls) == 1:
+            await respond(conn, 429, body=b"slow down")
+        elif len(calls) == 2:
+            await stream([b"data: in\n\n"])(request, conn)
+        else:
+            await respond(conn, 204)
+
+    return handler
+
+
+SCENARIOS = [
+    Scenario(
+        "text",
+        ("URL",),
+        lambda: then_204(GREET, b"data: plain\ndata: two\n\n", b"data\n\n"),
+        out='[greet] id=1 retry=10ms\n  {\n    "a": [\n      1,\n      2\n    ]\n  }\n'
+        "[message] id=1\n  plain\n  two\n[message] id=1\n",
+        # The server's end of stream was followed by a resuming reconnect, and its 204.
+        check=lambda run: [r.last_event_id for r in run.requests] == [None, "1"],
+    ),
+    Scenario(
+        "json",
+        ("--json", "URL"),
+        lambda: then_204(GREET, b"data: caf\xc3\xa9\n\n"),
+        out='{"event": "greet", "data": "{\\"a\\": [1, 2]}", "id": "1", "retry": 10}\n'
+        '{"event": "message", "data": "café", "id": "1", "retry": null}\n',
+        subprocess=False,  # as the real command: --json in "max-events" and "resume"
+    ),
+    Scenario(
+        "request",
+        (
+            "-H",
+            "Authorization: Bearer t0k",
+            "--header",
+            "X-Trace:1",
+            "--last-event-id",
+            "41",
+            "--json-body",
+            '{"prompt": "hi", "stream": true}',
+            "URL",
+        ),
+        lambda: stream([b"data: hello\n\n"]),
+        out="[message] id=41\n  hello\n",  # the last event ID it resumed from
+        check=_check_request,
+    ),
+    Scenario(
+        "post-reconnect",
+        ("-d", "prompt=hi", "--reconnect-non-get", "URL"),
+        lambda: then_204(b"retry: 10\nid: 1\ndata: part one\n\n"),
+        check=lambda run: (
+            [(r.method, r.body, r.last_event_id) for r in run.requests]
+            == [("POST", b"prompt=hi", None), ("POST", b"prompt=hi", "1")]
+        ),
+        subprocess=False,
+    ),
+    Scenario(
+        "method",
+        ("-X", "put", "-d", "raw body", "-H", "Content-Type: text/plain", "URL"),
+        lambda: stream([b"data: x\n\n"]),
+        check=lambda run: (
+            [(r.method, r.body, r.headers["content-type"]) for r in run.requests]
+            == [("PUT", b"raw body", "text/plain")]
+        ),
+        subprocess=False,
+    ),
+    Scenario(
+        "json-body-own-type",
+        ("-H", "content-type: application/vnd.api+json", "--json-body", "[1]", "URL"),
+        lambda: stream([b"data: x\n\n"]),
+        check=lambda run: (
+            [(r.body, r.headers["content-type"]) for r in run.requests]
+            == [(b"[1]", "application/vnd.api+json")]
+        ),
+        subprocess=False,
+    ),
+    Scenario(
+        "filter",
+        ("--event", "a", "--event", "message", "--json", "URL"),
+        lambda: then_204(
+            b"retry: 10\nevent: a\ndata: 1\n\nevent: b\ndata: 2\n\ndata: 3\n\nevent: a\ndata: 4\n\n"
+        ),
+        check=lambda run: [e["data"] for e in _lines(run)] == ["1", "3", "4"],
+        subprocess=False,
+    ),
+    Scenario(
+        "max-events",
+        ("--max-events", "2", "--event", "a", "--json", "URL"),
+        lambda: stream(
+            [b"event: a\ndata: 1\n\ndata: x\n\n", b"event: a\ndata: 2\n\nevent: a\ndata: 3\n\n"],
+            linger=10,
+        ),
+        check=_check_hung_up,
+    ),
+    Scenario(
+        "resume", ("--json", "-v", "URL"), lambda: resumable(12, seed=7), check=_check_resumed
+    ),
+    Scenario(
+        "no-reconnect",
+        ("--no-reconnect", "URL"),
+        lambda: stream([b"retry: 10\ndata: only\n\n"]),
+        out="[message] retry=10ms\n  only\n",
+        check=lambda run: len(run.requests) == 1,
+        subprocess=False,  # as the real command: --no-reconnect in "idle-timeout"
+    ),
+    Scenario(
+        "refused",
+        ("CLOSED",),
+        code=ExitCode.CONNECT,
+        err=("ssec-proto: error: cannot connect to http://127.0.0.1:", "Connection refused"),
+    ),
+    Scenario(
+        "refused-wait",
+        ("--wait", "--max-attempts", "1", *FAST, "CLOSED"),
+        code=ExitCode.CONNECT,
+        # The retry is shown without -v: a failure is worth knowing about while waiting.
+        err=("reconnecting in", "gave up after 1 reconnection attempt", "Connection refused"),
+        subprocess=False,
+    ),
+    Scenario(
+        "refused-credentials",
+        ("-v", "CLOSED_WITH_PASSWORD"),
+        code=ExitCode.CONNECT,
+        # Messages and the lifecycle are fit to paste into a bug report.
+        err=("* connecting to http://user:***@127.0.0.1:", "cannot connect to http://user:***@"),
+        check=lambda run: "secret" not in run.result.err,
+        subprocess=False,
+    ),
+    Scenario(
+        "dns",
+        ("http://no-such-host.invalid/events",),
+        code=ExitCode.DNS,
+        err=("cannot resolve host 'no-such-host.invalid'", "(--wait keeps retrying)"),
+    ),
+    Scenario(
+        "http-404",
+        ("URL",),
+        lambda: status(404, {"Content-Type": "application/json"}, b'{"error": "no stream"}'),
+        code=ExitCode.HTTP_STATUS,
+        err=(
+            "the server answered HTTP 404 Not Found (Content-Type application/json), starting:\n"
+            '    {"error": "no stream"}\n',
+        ),
+        check=lambda run: len(run.requests) == 1,
+    ),
+    Scenario(
+        "http-503",
+        ("--no-reconnect", "URL"),
+        lambda: status(503, {"Retry-After": "1"}, b"busy"),
+        code=ExitCode.HTTP_STATUS,
+        err=(
+            "not reconnecting",
+            "HTTP 503 Service Unavailable (no Content-Type), starting:\n    busy",
+        ),
+        subprocess=False,
+    ),
+    Scenario(
+        "http-401-empty",
+        ("URL",),
+        lambda: status(401),
+        code=ExitCode.HTTP_STATUS,
+        check=lambda run: (
+            run.result.err
+            == "ssec-proto: error: the server answered HTTP 401 Unauthorized (no Content-Type)\n"
+        ),
+        subprocess=False,
+    ),
+    Scenario(
+        "http-429-then-ok",
+        (*FAST, "URL"),
+        _retried_429,
+        out="[message]\n  in\n",
+        err=("* HTTP 429; reconnecting in 0.0",),
+        subprocess=False,
+    ),
+    Scenario(
+        "http-599",
+        ("URL",),
+        lambda: status(599, body=b"\x1b]0;pwned\x07" + b"line\n" * 20 + b"y" * 1000),
+        code=ExitCode.HTTP_STATUS,
+        err=("HTTP 599 (no Content-Type), starting:\n    \\x1b]0;pwned\\x07line\n",),
+        # Escaped, eight lines at most, and cut.
+        check=lambda run: (
+            "\x1b" not in run.result.err
+            and run.result.err.count("    line") == 7
+            and run.result.err.endswith("\n    ...\n")
+        ),
+        subprocess=False,
+    ),
+    Scenario(
+        "content-type",
+        ("URL",),
+        lambda: stream([b"<html>hi</html>"], content_type="text/html"),
+        code=ExitCode.CONTENT_TYPE,
+        err=(
+            "HTTP 200 OK (Content-Type 'text/html', not text/event-stream), starting:\n"
+            "    <html>hi</html>",
+        ),
+    ),
+    Scenario(
+        "no-content-type",
+        ("URL",),
+        lambda: stream([b"data: x\n\n"], content_type=None),
+        code=ExitCode.CONTENT_TYPE,
+        err=("HTTP 200 OK (no Content-Type, not text/event-stream)",),
+        subprocess=False,
+    ),
+    Scenario(
+        "line-limit",
+        ("--max-line-size", "100", "URL"),
+        lambda: stream([b"data: ok\n\n", b"data: " + b"x" * 200 + b"\n\ndata: later\n\n"]),
+        code=ExitCode.LIMIT,
+        out="[message]\n  ok\n[message]\n  later\n",  # nothing complete is lost
+        err=("a line exceeds --max-line-size 100 (bytes)",),
+    ),
+    Scenario(
+        "event-limit",
+        ("--max-event-size", "8", "URL"),
+        lambda: stream([b"data: 12345\ndata: 12345\n\n"]),
+        code=ExitCode.LIMIT,
+        err=("an event's data exceeds --max-event-size 8 (characters)",),
+        subprocess=False,
+    ),
+    Scenario(
+        "retries-exhausted",
+        ("--max-attempts", "2", "URL"),
+        lambda: stream([b"retry: 10\n: nothing to say\n"]),
+        code=ExitCode.RETRIES_EXHAUSTED,
+        err=("gave up after 2 reconnection attempts",),
+        check=lambda run: len(run.requests) == 3,
+    ),
+    Scenario(
+        "idle-timeout",
+        ("--idle-timeout", "0.3", "--no-reconnect", "URL"),
+        lambda: stall(10, prefix=b"data: first\n\n"),
+        code=ExitCode.IDLE_TIMEOUT,
+        out="[message]\n  first\n",
+        err=("no data arrived within the idle timeout",),
+    ),
+    Scenario(
+        "verbose",
+        ("-v", "URL"),
+        lambda: then_204(b"retry: 10\nid: 1\ndata: a\n\n"),
+        check=lambda run: (
+            re.fullmatch(
+                r"\* connecting to (\S+)\n"
+                r"\* connected: HTTP 200 text/event-stream\n"
+                r"\* the server ended the stream; reconnecting in 0\.0\ds \(attempt 1\)\n"
+                r"\* connecting to \1 with Last-Event-ID: 1\n"
+                r"\* closed: HTTP 204 No Content: the server asked not to reconnect\n",
+                run.result.err,
+            )
+            is not None
+        ),
+        subprocess=False,
+    ),
+    Scenario(
+        "very-verbose",
+        ("-vv", "URL"),
+        lambda: status(204),
+        err=("* log INFO: stream ended: HTTP 204 No Content",),
+        subprocess=False,
+    ),
+    Scenario(
+        "verbose-failure",
+        ("-v", "URL"),
+        lambda: status(500, body=b"oops"),
+        code=ExitCode.HTTP_STATUS,
+        check=lambda run: run.result.err.count("HTTP 500") == 1,  # told once
+        subprocess=False,
+    ),
+    Scenario(
+        "unreadable-body",
+        ("-d", "@/nonexistent/body.json", "URL"),
+        code=ExitCode.INPUT,
+        err=("cannot read /nonexistent/body.json: No such file or directory",),
+        subprocess=False,
+    ),
+    Scenario(
+        "line-break-in-id",
+        ("--last-event-id", "1\r\nX-Injected: 1", "URL"),
+        code=ExitCode.USAGE,
+        err=("must not contain NUL, CR or LF",),
+        subprocess=False,
+    ),
+]
+
+
+def _argv(scenario: Scenario, raw: RawServer) -> list[str]:
+    port = closed_port()
+    where = {
+        "URL": raw.url(f"/{scenario.name}"),
+        "CLOSED": f"http://127.0.0.1:{port}/",
+        "CLOSED_WITH_PASSWORD": f"http://user:secret@127.0.0.1:{port}/",
+    }
+    return [where.get(arg, arg) for arg in scenario.args]
+
+
+def _route(scenario: Scenario, raw: RawServer) -> Handler | None:
+    handler = scenario.handler() if scenario.handler is not None else None
+    if handler is not None:
+        raw.route(f"/{scenario.name}", handler)
+    return handler
+
+
+def _verify(scenario: Scenario, result: Result, raw: RawServer, handler: Handler | None) -> None:
+    about = f"{scenario.name}: exit {result.code}\nstdout: {result.out}\nstderr: {result.err}"
+    assert result.code == scenario.code, about
+    if scenario.out is not None:
+        assert result.out == scenario.out, about
+    for text in scenario.err:
+        assert text in result.err, about
+    assert "Traceback" not in result.err, about
+    if scenario.check is not None:
+        path = f"/{scenario.name}"
+        requests = [r for r in raw.requests if r.path == path]
+        conns = [c for c in raw.conns if c.request is not None and c.request.path == path]
+        assert scenario.check(Run(result, requests, conns, handler)) is not False, about
+
+
+def _no_invalid_names(real: Callable[..., Any]) -> Callable[..., Any]:
+    # RFC 6761: "invalid" names never resolve, and resolvers should say so at once.
+    def getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
+        if isinstance(host, str) and host.endswith(".invalid"):
+            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+        return real(host, *args, **kwargs)
+
+    return getaddrinfo
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=[s.name for s in SCENARIOS])
+def test_scenario(
+    scenario: Scenario,
+    raw: RawServer,
+    run_main: Callable[..., Result],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(socket, "getaddrinfo", _no_invalid_names(socket.getaddrinfo))
+    handler = _route(scenario, raw)
+    _verify(scenario, run_main(*_argv(scenario, raw)), raw, handler)
+
+
+@functools.cache
+def resolver_fails_invalid_names_quickly() -> bool:
+    """Whether this machine's resolver fails a ``.invalid`` name within 3 s.
+
+    No network is needed for that answer; but a resolver may be slow without
+    one, and some networks answer every name with an address of their own.
+    """
+    failed = threading.Event()
+
+    def probe() -> None:
+        try:
+            socket.getaddrinfo("ssec-proto-probe.invalid", 80)
+        except socket.gaierror:
+            failed.set()
+
+    threading.Thread(target=probe, daemon=True).start()
+    return failed.wait(3.0)
+
+
+# What _no_invalid_names does, for a subprocess; the command's arguments follow.
+NO_INVALID_NAMES = """
+import socket, sys
+real = socket.getaddrinfo
+def getaddrinfo(host, *args, **kwargs):
+    if isinstance(host, str) and host.endswith(".invalid"):
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+    return real(host, *args, **kwargs)
+socket.getaddrinfo = getaddrinfo
+from ssec_proto.cli import main
+sys.exit(main())
+"""
+
+
+def test_scenarios_as_the_real_command(raw: RawServer) -> None:
+    # Concurrently: each process spends most of its time importing httpx.
+    chosen = [(s, _route(s, raw)) for s in SCENARIOS if s.subprocess]
+    command = COMMAND
+    if not resolver_fails_invalid_names_quickly():
+        # Bound the DNS scenario: answer for the resolver as RFC 6761 says it should.
+        command = [sys.executable, "-c", NO_INVALID_NAMES]
+    procs = []
+    try:
+        for scenario, _ in chosen:
+            procs.append(
+                subprocess.Popen(
+                    [*command, *_argv(scenario, raw)],
+                    stdin=subprocess.DEVNULL,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE,
+                    env=_env(),
+                    cwd=ROOT,
+                )
+            )
+        results = []
+        for proc in procs:
+            out, err = proc.communicate(timeout=TIMEOUT)
+            results.append(Result(proc.returncode, out.decode(), err.decode()))
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+    for (scenario, handler), result in zip(chosen, results, strict=True):
+        _verify(scenario, result, raw, handler)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ([], "the following arguments are required: URL"),
+        (["ftp://example.com/"], "not an http:// or https:// URL"),
+        (["example.com"], "not an http:// or https:// URL"),
+        (["http://h:abc/"], "not an http:// or https:// URL: 'http://h:abc/'"),
+        (["http://u:secret@h:99999/"], "not an http:// or https:// URL: 'http://u:***@h:99999/'"),
+        (["http://h:0/"], "not an http:// or https:// URL"),
+        (["--json-b", "{}", "http://x/"], "unrecognized arguments: --json-b"),
+        (["-H", "NoColon", "http://x/"], "expected 'Name: value', got 'NoColon'"),
+        (["-H", "Bad Name: v", "http://x/"], "expected 'Name: value'"),
+        (["--json-body", "{oops", "http://x/"], "--json-body is not valid JSON"),
+        (["-d", "a", "--json-body", "{}", "http://x/"], "not allowed with argument"),
+        (["-X", "GE T", "http://x/"], "not an HTTP method: 'GE T'"),
+        (["--max-events", "0", "http://x/"], "must be greater than 0: '0'"),
+        (["--idle-timeout", "nan", "http://x/"], "must be greater than 0: 'nan'"),
+        (["--idle-timeout", "soon", "http://x/"], "not a number: 'soon'"),
+        (["--reconnection-time", "100", "http://x/"], "reconnection_time"),
+        (["--no-reconnect", "--max-attempts", "3", "http://x/"], "not allowed with argument"),
+        (["--color", "pink", "http://x/"], "invalid choice: 'pink'"),
+        (["decode", "--bogus"], "unrecognized arguments: --bogus"),
+        (["demo", "--events", "-1"], "must be greater than 0"),
+    ],
+)
+def test_invalid_arguments(run_main: Callable[..., Result], args: list[str], message: str) -> None:
+    result = run_main(*args)
+    assert result.code == ExitCode.USAGE == 2
+    assert result.err.startswith("usage: ssec-proto") or "ssec-proto: error:" in result.err
+    assert message in result.err
+    assert "Traceback" not in result.err
+
+
+def test_invalid_arguments_in_a_subprocess() -> None:
+    result = run_process("-H", "NoColon", "http://x/")
+    assert result.code == ExitCode.USAGE
+    assert result.err.startswith("usage: ssec-proto [options] URL\n")
+    assert result.err.endswith("ssec-proto: error: argument -H/--header: expected 'Name: value', "
+                               "got 'NoColon'\n")  # fmt: skip
+
+
+def test_body_from_a_file_and_from_stdin(
+    run_main: Callable[..., Result], raw: RawServer, tmp_path: Path
+) -> None:
+    raw.route("/s", stream([b"data: x\n\n"]))
+    (tmp_path / "body.json").write_bytes(b'{"from": "file"}')
+    assert run_main("--json-body", f"@{tmp_path / 'body.json'}", raw.url("/s")).code == 0
+    assert run_main("-d", "@-", raw.url("/s"), stdin=b"from stdin").code == 0
+    assert [r.body for r in raw.requests] == [b'{"from": "file"}', b"from stdin"]
+
+
+def test_missing_httpx_in_a_subprocess(tmp_path: Path) -> None:
+    fake = tmp_path / "httpx"
+    fake.mkdir()
+    (fake / "__init__.py").write_text(
+        'raise ImportError("No module named \'httpx\'", name="httpx")'
+    )
+    result = run_process("http://127.0.0.1:1/", PYTHONPATH=str(tmp_path))
+    assert result.code == ExitCode.NO_HTTPX == 3
+    assert "pip install 'ssec-proto[httpx]'" in result.err
+    assert "Traceback" not in result.err
+
+
+def test_missing_httpx_in_process(
+    run_main: Callable[..., Result], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delitem(sys.modules, "ssec_proto.adapters.httpx", raising=False)
+    monkeypatch.setitem(sys.modules, "httpx", None)  # type: ignore[arg-type]
+    result = run_main("http://127.0.0.1:1/")
+    assert result.code == ExitCode.NO_HTTPX
+    assert "install it with:\n    pip install 'ssec-proto[httpx]'" in result.err
+    result = run_main("demo")
+    assert result.code == ExitCode.NO_HTTPX
+    assert result.err.startswith("ssec-proto: error: following a stream needs httpx")
+
+
+def test_sigint_exits_130_without_a_traceback(raw: RawServer) -> None:
+    raw.route("/s", stall(15, prefix=b"data: first\n\n"))
+    # As from a shell, the child must start with Ctrl-C's default action: a
+    # SIGINT ignored here (by some library) would be inherited, and Python
+    # then installs no KeyboardInterrupt handler.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        with popen(raw.url("/s")) as proc:
+            read_until(proc, b"  first\n")  # now it waits on a stalled stream
+            proc.send_signal(signal.SIGINT)
+            _, err = proc.communicate(timeout=TIMEOUT)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    assert proc.returncode == ExitCode.INTERRUPTED == 130
+    assert b"Traceback" not in err
+    assert err == b""
+
+
+def test_keyboard_interrupt_in_process(
+    run_main: Callable[..., Result], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def interrupted(*args: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("ssec_proto.cli._main._decode", interrupted)
+    assert run_main("decode", "-").code == ExitCode.INTERRUPTED
+
+
+def test_unexpected_error_is_a_message(
+    run_main: Callable[..., Result], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*args: object) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr("ssec_proto.cli._main._decode", broken)
+    result = run_main("decode", "-")
+    assert result.code == ExitCode.ERROR == 1
+    assert result.err.startswith("ssec-proto: error: unexpected RuntimeError: boom\n")
+    assert "please report it" in result.err
+
+
+# --- formatting -------------------------------------------------------------------
+
+
+def test_colors(run_main: Callable[..., Result], tmp_path: Path) -> None:
+    capture = tmp_path / "c.sse"
+    capture.write_bytes(b"id: 1\ndata: x\n\n")
+    result = run_main("decode", "--color", "always", str(capture))
+    assert result.out == "\x1b[1;36m[message] id=1\x1b[0m\n  x\n"
+    assert run_main("decode", str(capture)).out == "[message] id=1\n  x\n"  # auto: not a tty
+
+
+@pytest.mark.parametrize(
+    ("data", "shown"),
+    [
+        ("42", "  42\n"),
+        ("{not json", "  {not json\n"),
+        ('  ["a", {"b": null}]', '  [\n    "a",\n    {\n      "b": null\n    }\n  ]\n'),
+        ("[" * 100_000, "  " + "[" * 100_000 + "\n"),  # too deep to parse: shown as sent
+        ("bell\x07 and \x1b[2J", "  bell\\x07 and \\x1b[2J\n"),
+    ],
+)
+def test_text_output_of_data(run_main: Callable[..., Result], data: str, shown: str) -> None:
+    result = run_main("decode", stdin=f"data: {data}\n\n".encode())
+    assert result.out == "[message]\n" + shown
+
+
+# --- decode -----------------------------------------------------------------------------
+
+CAPTURE = b'id: 1\nevent: greet\ndata: {"hello": "world"}\n\n: comment\ndata: plain text\n\nid: 2'
+
+
+def test_decode_a_file(ssec: Callable[..., Result], tmp_path: Path) -> None:
+    capture = tmp_path / "capture.sse"
+    capture.write_bytes(CAPTURE)
+    result = ssec("decode", str(capture))
+    assert result.code == 0
+    # The unterminated last block is not an event, as the spec says.
+    assert (
+        result.out == '[greet] id=1\n  {\n    "hello": "world"\n  }\n[message] id=1\n  plain text\n'
+    )
+
+
+def test_decode_stdin_as_json(ssec: Callable[..., Result]) -> None:
+    result = ssec("decode", "--json", "-", stdin=CAPTURE)
+    assert result.code == 0
+    assert [json.loads(line) for line in result.out.splitlines()] == [
+        {"event": "greet", "data": '{"hello": "world"}', "id": "1", "retry": None},
+        {"event": "message", "data": "plain text", "id": "1", "retry": None},
+    ]
+
+
+def test_decode_reads_stdin_by_default_and_stops_at_max_events(
+    run_main: Callable[..., Result],
+) -> None:
+    result = run_main("decode", "--max-events", "1", stdin=CAPTURE)
+    assert result.out == '[greet] id=1\n  {\n    "hello": "world"\n  }\n'
+
+
+def test_decode_limit(ssec: Callable[..., Result]) -> None:
+    result = ssec(
+        "decode", "--max-line-size", "20", stdin=b"data: a\n\ndata: " + b"b" * 30 + b"\n\n"
+    )
+    assert result.code == ExitCode.LIMIT
+    assert result.out == "[message]\n  a\n"
+    assert "a line exceeds --max-line-size 20" in result.err
+
+
+def test_decode_max_events_before_a_limit(run_main: Callable[..., Result]) -> None:
+    # The limit error comes with the events before it; the first one is all that was asked.
+    result = run_main(
+        "decode",
+        "--max-events",
+        "1",
+        "--max-line-size",
+        "20",
+        stdin=b"data: a\n\ndata: " + b"b" * 30,
+    )
+    assert (result.code, result.out, result.err) == (0, "[message]\n  a\n", "")
+
+
+def test_decode_unreadable_input(ssec: Callable[..., Result], tmp_path: Path) -> None:
+    result = ssec("decode", str(tmp_path / "nope.sse"))
+    assert result.code == ExitCode.INPUT
+    assert f"cannot read {tmp_path / 'nope.sse'}: No such file or directory" in result.err
+    assert ssec("decode", str(tmp_path)).code == ExitCode.INPUT  # a directory
+
+
+def test_decode_large_input_is_streamed(run_main: Callable[..., Result]) -> None:
+    # Many chunks, events across chunk boundaries: all of them, in order.
+    capture = b"".join(b"id: %d\ndata: %s\n\n" % (k, b"x" * (k % 300)) for k in range(5000))
+    result = run_main("decode", "--json", stdin=capture)
+    ids = [json.loads(line)["id"] for line in result.out.splitlines()]
+    assert ids == [str(k) for k in range(5000)]
+
+
+def test_decode_is_live() -> None:
+    # As with `tail -f capture | ssec-proto decode`: each event is printed as
+    # soon as its blank line arrives, while the input stays open.
+    with popen("decode", stdin=subprocess.PIPE) as proc:
+        assert proc.stdin is not None
+        proc.stdin.write(b"data: first\n")
+        proc.stdin.flush()
+        time.sleep(0.05)
+        proc.stdin.write(b"\ndata: sec")
+        proc.stdin.flush()
+        assert read_until(proc, b"  first\n") == b"[message]\n  first\n"
+        proc.stdin.write(b"ond\n\n")
+        proc.stdin.close()
+        proc.wait(TIMEOUT)
+        assert proc.stdout is not None
+        assert proc.stderr is not None
+        out, err = proc.stdout.read(), proc.stderr.read()
+    assert (proc.returncode, out, err) == (0, b"[message]\n  second\n", b"")
+
+
+def test_broken_pipe_exits_quietly() -> None:
+    with popen("decode", stdin=subprocess.PIPE) as proc:
+        assert proc.stdin is not None
+        assert proc.stdout is not None
+        proc.stdin.write(b"data: 1\n\n")
+        proc.stdin.flush()
+        read_until(proc, b"  1\n")
+        proc.stdout.close()  # like `| head -2` once it has its lines
+        proc.stdin.write(b"data: 2\n\n" * 100)
+        proc.stdin.close()
+        proc.wait(TIMEOUT)
+        assert proc.stderr is not None
+        err = proc.stderr.read()
+    assert proc.returncode == ExitCode.BROKEN_PIPE == 141
+    assert err == b""
+
+
+def test_broken_pipe_in_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    pipe = open(write_end, "w")  # noqa: SIM115 - closed below
+    try:
+        monkeypatch.setattr(sys, "stdout", pipe)
+        monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"data: 1\n\n")))
+        assert main(["decode"]) == ExitCode.BROKEN_PIPE
+        # stdout now leads to /dev/null, so flushing it again cannot fail
+        pipe.write("more")
+        pipe.flush()
+    finally:
+        pipe.close()
+
+
+def test_broken_pipe_on_a_stream_without_a_file_descriptor(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    class Gone(io.StringIO):
+        def write(self, text: str) -> int:
+            raise BrokenPipeError
+
+    monkeypatch.setattr(sys, "stdout", Gone())
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"data: 1\n\n")))
+    assert main(["decode"]) == ExitCode.BROKEN_PIPE
+
+
+# --- demo ---------------------------------------------------------------------------------
+
+
+DEMO_SENTENCE = "every event arrives once and in order even when the connection drops"
+
+
+def test_demo_end_to_end(run_main: Callable[..., Result]) -> None:
+    # As the real command, it runs in test_docs_console_example[ssec-proto demo].
+    started = time.monotonic()
+    result = run_main("demo", "--interval", "0.01")
+    assert result.code == 0, result.err
+    assert time.monotonic() - started < 10
+    words = DEMO_SENTENCE.split()
+    assert result.out == "".join(f"[word] id={k}\n  {w}\n" for k, w in enumerate(words, 1))
+    err = result.err
+    assert "[server] dropping the connection in the middle of event 6" in err
+    assert "* the server ended the stream; reconnecting in" in err
+    assert re.search(r"\* connecting to http://127\.0\.0\.1:\d+/events with Last-Event-ID: 5", err)
+    assert "[server] resuming after Last-Event-ID 5" in err
+    assert "[server] resuming after Last-Event-ID 10" in err
+    assert "* closed: HTTP 204 No Content" in err
+    assert "demo done: 12 events printed, 2 dropped connection(s)" in err
+
+
+def test_demo_json_and_early_exit(run_main: Callable[..., Result]) -> None:
+    result = run_main("demo", "--interval", "0", "--json", "--max-events", "3")
+    assert result.code == 0
+    assert [json.loads(line)["data"] for line in result.out.splitlines()] == [
+        "every",
+        "event",
+        "arrives",
+    ]
+    assert "demo done: 3 events printed" in result.err
+
+
+# --- help, version, entry points ------------------------------------------------------------
+
+
+def _exit_code_table(text: str) -> dict[int, str]:
+    table = text.split("exit codes:\n", 1)[1]
+    return {int(m[1]): m[2] for m in re.finditer(r"^ +(\d+) {2}(.+)$", table, re.M)}
+
+
+def test_help_lists_the_exit_codes() -> None:
+    result = run_process("--help")
+    assert result.code == 0
+    assert result.out.startswith("usage: ssec-proto [options] URL\n")
+    assert _exit_code_table(result.out) == {code.value: text for code, text in EXIT_CODES.items()}
+
+
+@pytest.mark.parametrize("command", ["decode", "demo"])
+def test_subcommand_help(run_main: Callable[..., Result], command: str) -> None:
+    result = run_main(command, "--help")
+    assert result.code == 0
+    assert result.out.startswith(f"usage: ssec-proto {command} ")
+    assert _exit_code_table(result.out) == {code.value: text for code, text in EXIT_CODES.items()}
+
+
+def test_every_exit_code_is_explained() -> None:
+    assert list(EXIT_CODES) == list(ExitCode)
+
+
+def test_version_from_sys_argv(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from ssec_proto import __version__
+
+    monkeypatch.setattr(sys, "argv", ["ssec-proto", "--version"])
+    assert main() == 0
+    assert capsys.readouterr().out == f"ssec-proto {__version__}\n"
+
+
+def test_output_that_is_not_a_text_wrapper(monkeypatch: pytest.MonkeyPatch) -> None:
+    out = io.StringIO()
+    monkeypatch.setattr(sys, "stdout", out)
+    assert main(["--version"]) == 0
+    assert out.getvalue().startswith("ssec-proto ")
+
+
+def test_console_script_entry_point() -> None:
+    text = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    entry = re.search(r'^\[project\.scripts\]\nssec-proto = "([\w.]+):(\w+)"$', text, re.M)
+    assert entry is not None
+    module = __import__(entry[1], fromlist=[entry[2]])
+    assert getattr(module, entry[2]) is main
+
+
+def test_dunder_main_module() -> None:
+    import ssec_proto.__main__ as dunder_main
+
+    assert dunder_main.main is main
+
+
+def test_import_ssec_proto_does_not_import_the_cli() -> None:
+    code = "import sys, ssec_proto; print(any(m.startswith('ssec_proto.cli') for m in sys.modules))"
+    out = subprocess.run(
+        [sys.executable, "-I", "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    assert out == "False\n"
+
+
+# --- docs/cli.md ------------------------------------------------------------------------------
+
+CLI_PAGE = ROOT / "docs" / "cli.md"
+CONSOLE = re.compile(r"^```console\n(.*?)^```$", re.DOTALL | re.MULTILINE)
+
+
+def test_docs_exit_code_table_is_the_real_one() -> None:
+    text = CLI_PAGE.read_text(encoding="utf-8")
+    rows = re.findall(r"^\| (\d+) \| `(\w+)` \| (.+?) \|$", text, re.MULTILINE)
+    assert [(int(value), name, meaning) for value, name, meaning in rows] == [
+        (code.value, code.name, EXIT_CODES[code].replace("|", "\\|")) for code in ExitCode
+    ]
+
+
+def _console_examples() -> list[tuple[str, str]]:
+    """Each ``$ command`` of the page's console blocks, with the output shown after it."""
+    examples = []
+    for block in CONSOLE.findall(CLI_PAGE.read_text(encoding="utf-8")):
+        for piece in re.split(r"^\$ ", block, flags=re.MULTILINE)[1:]:
+            command, _, output = piece.partition("\n")
+            examples.append((command, output))
+    return examples
+
+
+def _normalize(text: str) -> list[str]:
+    # What changes from run to run: ports, delays, and the order in which the
+    # demo's server thread and its client write their lines.
+    text = re.sub(r"127\.0\.0\.1:\d+", "127.0.0.1:PORT", text)
+    text = re.sub(r"in \d+\.\d+s", "in N.NNs", text)
+    return sorted(text.splitlines())
+
+
+@pytest.fixture(scope="module", autouse=True)
+def docs_examples(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[dict[str, subprocess.Popen[str]]]:
+    """Every console example of docs/cli.md, started when this module's tests start.
+
+    They run verbatim (``ssec-proto`` on PATH runs this checkout) in the
+    background: the demo spends about four seconds waiting for its
+    reconnections, which would otherwise add up to the module's run time.
+    """
+    bin_dir = tmp_path_factory.mktemp("bin")
+    script = bin_dir / "ssec-proto"
+    script.write_text(f'#!/bin/sh\nexec "{sys.executable}" -m ssec_proto "$@"\n')
+    script.chmod(0o755)
+    env = _env(PATH=f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    procs = {}
+    for command, _ in _console_examples():
+        procs[command] = subprocess.Popen(
+            ["bash", "-o", "pipefail", "-c", f"{command} 2>&1"],
+            stdout=subprocess.PIPE,
+            text=True,
+            env=env,
+            cwd=ROOT,
+            start_new_session=True,  # a group of its own: stopped as a whole below
+        )
+    try:
+        yield procs
+    finally:
+        for proc in procs.values():
+            if proc.poll() is None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(proc.pid, signal.SIGKILL)
+            proc.communicate(timeout=TIMEOUT)
+
+
+@pytest.mark.parametrize(
+    ("command", "output"), _console_examples(), ids=[c for c, _ in _console_examples()]
+)
+def test_docs_console_example(
+    command: str, output: str, docs_examples: dict[str, subprocess.Popen[str]]
+) -> None:
+    if "jq" in command and shutil.which("jq") is None:
+        pytest.skip("jq is not installed")
+    proc = docs_examples[command]
+    out, _ = proc.communicate(timeout=TIMEOUT)
+    assert proc.returncode == 0, out
+    assert _normalize(out) == _normalize(output)
+
+
+def test_docs_show_console_examples() -> None:
+    commands = [command for command, _ in _console_examples()]
+    assert any(c.startswith("ssec-proto demo") for c in commands)
+    assert any("ssec-proto decode" in c for c in commands)
