@@ -1,7 +1,26 @@
-"""Lines to events: the field rules of WHATWG HTML "Interpreting an event stream".
+"""The decoder: bytes in, events out, by WHATWG HTML "Interpreting an event stream".
 
-Spec text quoted below is from the WHATWG HTML Living Standard, section 9.2.6
+Spec text quoted below is from the WHATWG HTML Living Standard, section
 "Interpreting an event stream" and the "dispatch the event" steps in it.
+
+The decoder spends as few Python operations per byte and per event as the
+rules allow (figures in benchmarks/README.md):
+
+* Block mode. Between events, and while an open block is small, a chunk is
+  appended to a buffer and searched for the blank line that ends the block
+  (two LFs in a row, line endings being LF by then). The block's lines are parsed
+  together once it is complete: until then they have no effect, except
+  comments (reported as they arrive, when someone listens) and retry fields
+  (applied as soon as :attr:`Decoder.retry` is read, or the stream resets).
+* A complete block of ``data``, ``event`` and ``id`` lines in their usual
+  spelling becomes an event straight from its values, and a chunk of many
+  blocks of one shape becomes events a column of lines at a time.
+* Everything else (comments, retry, other spellings, blocks too long to hold,
+  lines or events over a limit) goes through ``Decoder._process``, which
+  applies the rules line by line as the spec words them: line mode.
+
+All paths give the same events: the property tests compare the decoder,
+fed in any chunks, with a spec-literal reference (tests/reference.py).
 """
 
 from __future__ import annotations
@@ -408,12 +427,17 @@ class Decoder:
                 block_id = last_id
                 data: list[str] = []
                 for line in part.split("\n"):
-                    if line[:6] == "data: ":
-                        data.append(line[6:])
-                    elif line[:7] == "event: ":
-                        event_type = line[7:] or _MESSAGE
-                    elif line[:4] == "id: " and "\0" not in line:
-                        block_id = line[4:]
+                    # For these three names, the text before the first ": "
+                    # is the text before the first colon, so the split is
+                    # the spec's (and a line that is just the name has an
+                    # empty value, as in the spec).
+                    name, _, value = line.partition(": ")
+                    if name == "data":
+                        data.append(value)
+                    elif name == "event":
+                        event_type = value or _MESSAGE
+                    elif name == "id" and "\0" not in value:
+                        block_id = value
                     else:
                         break
                 else:

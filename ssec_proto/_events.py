@@ -37,13 +37,8 @@ class Event(tuple[str, str, str, "int | None"]):
     because that is the cheapest object CPython can build, and a decoder
     builds one per event. So an event unpacks (``kind, data, id, retry =
     event``), but it compares equal only to another ``Event``, never to a
-    plain tuple.
-
-    Args:
-        event: See the attribute.
-        data: See the attribute.
-        id: See the attribute.
-        retry: See the attribute.
+    plain tuple. Build one with keyword arguments, each defaulting as below:
+    ``Event(data="hello", id="7")``.
 
     Attributes:
         event: The event type. ``"message"`` when the block set none (or set
