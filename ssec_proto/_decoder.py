@@ -377,11 +377,7 @@ class Decoder:
             else:
                 region = buf[_H : end + 2]
                 text = region.decode("utf-8", "replace")
-                if (
-                    region.count(b"\n\n") >= _MIN_COLUMNS
-                    and 0 not in region
-                    and self._dispatch_columns(text, events)
-                ):
+                if 0 not in region and self._dispatch_columns(text, events):
                     parts = []
                 else:
                     parts = text.split("\n\n")
@@ -472,7 +468,12 @@ class Decoder:
         # The first block gives the shape: one column per line of it.
         size = lines.index("") + 1
         count = len(lines) // size
-        if size == 1 or count * size != len(lines) or any(lines[size - 1 :: size]):
+        if (
+            size == 1
+            or count < _MIN_COLUMNS
+            or count * size != len(lines)
+            or any(lines[size - 1 :: size])
+        ):
             return False
         fields: dict[str, list[str]] = {}
         data_columns: list[list[str]] = []

@@ -74,5 +74,7 @@ class LineEndings:
             # U+000D CR character not followed by a U+000A LF character being
             # the ways in which a line can end."
             self._skip_lf = data[-1] == 13
-            data = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+            data = data.replace(b"\r\n", b"\n")
+            if 13 in data:
+                data = data.replace(b"\r", b"\n")
         return data
