@@ -75,6 +75,9 @@ def _raise_with(error: LimitExceeded | None, events: list[Event]) -> None:
         raise error
 
 
+#: Bytes of complete blocks parsed at a time (see Decoder._parse_buffer).
+_PIECE = 64 * 1024
+
 #: Building events by columns pays from this many blocks in one chunk on.
 _MIN_COLUMNS = 4
 _join_lf = "\n".join
@@ -370,27 +373,57 @@ class Decoder:
             # Some line is over the limit: line mode sorts it out.
             return self._to_line_mode(events, error)
         end = buf.rfind(b"\n\n")
-        if end >= 0:
-            if end == first:
-                # One block, the usual case with small chunks.
-                parts = [buf[_H:end].decode("utf-8", "replace")]
-            else:
-                region = buf[_H : end + 2]
+        if end == first >= 0:
+            # One block, the usual case with small chunks.
+            error = self._parse_blocks([buf[_H:end].decode("utf-8", "replace")], events)
+        else:
+            # Complete blocks, a piece of at most _PIECE bytes at a time (or
+            # one block, if longer): the lists and strings made from a piece
+            # stay in the CPU caches, which doubles the speed on 1 MiB chunks.
+            start = _H
+            while start < end:
+                stop = end
+                if end - start > _PIECE:
+                    stop = buf.find(b"\n\n", start)
+                    if stop - start > _PIECE:
+                        # A block longer than a piece, on its own.
+                        found = self._parse_long_block(start, stop, events)
+                        error = error or found
+                        start = stop + 2
+                        continue
+                    stop = buf.rfind(b"\n\n", stop, start + _PIECE + 2)
+                region = buf[start : stop + 2]
+                start = stop + 2
                 text = region.decode("utf-8", "replace")
-                if 0 not in region and self._dispatch_columns(text, events):
-                    parts = []
-                else:
+                if 0 in region or not self._dispatch_columns(text, events):
                     parts = text.split("\n\n")
                     parts.pop()
+                    found = self._parse_blocks(parts, events)
+                    error = error or found
+        if end >= 0:
             del buf[_H : end + 2]
-            if parts:
-                error = self._parse_blocks(parts, events)
         if len(buf) > self._hold or (self._on_comment is not None and buf.find(b"\n:") >= 0):
             return self._to_line_mode(events, error)
         if error is not None:
             error.events = events
             raise error
         return events
+
+    def _parse_long_block(self, start: int, stop: int, events: list[Event]) -> LimitExceeded | None:
+        """Dispatch the long block ``buf[start:stop]`` (without its blank line)."""
+        buf = self._buf
+        if (
+            buf.startswith(b"data: ", start)
+            and buf.find(b"\n", start, stop) < 0
+            and stop - start - 6 < self._max_data_size
+        ):
+            # One data line, as a base64 image in an LLM stream: decoded
+            # straight from the buffer, with no copy of its bytes.
+            with memoryview(buf) as view:
+                data = str(view[start + 6 : stop], "utf-8", "replace")
+            events.append(_new_event(Event, (_MESSAGE, data, self._last_event_id, None)))
+            return None
+        return self._parse_blocks([buf[start:stop].decode("utf-8", "replace")], events)
 
     def _to_line_mode(self, events: list[Event], error: LimitExceeded | None) -> list[Event]:
         del self._buf[:_H]

@@ -709,3 +709,32 @@ def test_a_long_line_in_an_open_block_is_parsed_as_it_arrives() -> None:
     with pytest.raises(EventTooLarge):
         decoder.feed(b"x" * 5_001 + b"\n")
     assert decoder.feed(b"\ndata: ok\n\n") == [message("ok")]
+
+
+# A chunk longer than 64 KiB is parsed a piece of about that size at a time,
+# and a block longer than a piece on its own.
+PIECE = 64 * 1024
+
+
+@pytest.mark.parametrize("first", [PIECE - 8, PIECE - 7, PIECE - 6, PIECE - 5, PIECE + 1])
+def test_a_long_chunk_is_parsed_in_pieces(first: int) -> None:
+    blocks = [b"data: " + b"a" * first + b"\n\n"]
+    blocks += [b"id: %d\ndata: %d\n\n" % (n, n) for n in range(20_000)]
+    blocks.append(b"event: e\ndata: " + b"b" * (2 * PIECE) + b"\ndata: c\n\n")
+    blocks.append(b"data: " + b"\xc3\xa9" * PIECE + b"\n\n")
+    stream = b"".join(blocks)
+    expected = [message("a" * first)]
+    expected += [Event(data=str(n), id=str(n)) for n in range(20_000)]
+    expected.append(Event(event="e", data="b" * (2 * PIECE) + "\nc", id="19999"))
+    expected.append(Event(data="é" * PIECE, id="19999"))
+    assert Decoder().feed(stream) == expected
+    assert feed_chunks([stream[i : i + 4096] for i in range(0, len(stream), 4096)])[0] == expected
+
+
+def test_a_long_data_line_over_the_event_limit_in_one_chunk() -> None:
+    decoder = Decoder(max_event_size=PIECE + 10)
+    stream = b"data: 1\n\n" + b"data: " + b"x" * (PIECE + 11) + b"\n\ndata: 2\n\n"
+    with pytest.raises(EventTooLarge) as info:
+        decoder.feed(stream)
+    assert info.value.events == [message("1"), message("2")]
+    assert decoder.feed(b"data: " + b"x" * (PIECE + 10) + b"\n\n") == [message("x" * (PIECE + 10))]
