@@ -14,11 +14,14 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import importlib
+import inspect
 import io
 import re
 import select
 import subprocess
 import sys
+import textwrap
 import threading
 from pathlib import Path
 from typing import Any
@@ -362,3 +365,27 @@ def test_spec_compliance_names_real_tests() -> None:
     defined = set(re.findall(r"^def (test_\w+)", source, re.MULTILINE))
     assert len(named) > 30
     assert named <= defined, named - defined
+
+
+# The examples in the adapters' docstrings (shown on the API reference page)
+# run too; the async ones inside a coroutine, as they are written for one.
+DOCSTRING_EXAMPLES = [
+    ("ssec_proto.adapters.httpx", "connect"),
+    ("ssec_proto.adapters.httpx", "aconnect"),
+    ("ssec_proto.adapters.aiohttp", "aconnect"),
+    ("ssec_proto.adapters.requests", "connect"),
+]
+
+
+@pytest.mark.parametrize(("module", "name"), DOCSTRING_EXAMPLES)
+def test_docstring_example_runs(module: str, name: str, example_server: str) -> None:
+    doc = inspect.getdoc(getattr(importlib.import_module(module), name)) or ""
+    found = re.search(r"::\n\n((?:    .*\n|\n)+)", doc + "\n")
+    assert found, f"{module}.{name} has no example"
+    code = textwrap.dedent(found.group(1))
+    assert f"http://{EXAMPLE_AUTHORITY}/" in code
+    if "async " in code:
+        code = f"async def main():\n{textwrap.indent(code, '    ')}\n\nasyncio.run(main())\n"
+    code = f"import asyncio\nfrom {module} import {name}\n\n{code}"
+    printed = _run_bounded(code.replace(EXAMPLE_AUTHORITY, example_server), f"{module}.{name}")
+    assert printed.count("\n") == 3  # the example server's three events

@@ -287,7 +287,7 @@ def aconnect(
     Nothing is sent until the first event is asked for. aiohttp runs on
     asyncio only (trio is a limit of this transport)::
 
-        async with aconnect("https://example.com/stream") as source:
+        async with aconnect("http://127.0.0.1:8000/events") as source:
             async for event in source:
                 print(event.event, event.data)
 

@@ -360,7 +360,7 @@ def connect(
 
     Nothing is sent until the first event is asked for::
 
-        with connect("https://example.com/stream") as source:
+        with connect("http://127.0.0.1:8000/events") as source:
             for event in source:
                 print(event.event, event.data)
 
@@ -444,7 +444,7 @@ def aconnect(
     The async twin of :func:`connect`, with the same options (``client`` is
     an ``httpx.AsyncClient``); runs on asyncio and trio::
 
-        async with aconnect("https://example.com/stream") as source:
+        async with aconnect("http://127.0.0.1:8000/events") as source:
             async for event in source:
                 print(event.event, event.data)
 

@@ -335,7 +335,7 @@ def connect(
 
     Nothing is sent until the first event is asked for::
 
-        with connect("https://example.com/stream") as source:
+        with connect("http://127.0.0.1:8000/events") as source:
             for event in source:
                 print(event.event, event.data)
 
