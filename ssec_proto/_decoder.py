@@ -349,9 +349,7 @@ class Decoder:
             return self._parse_buffer(first)
         if 10 not in data and len(buf) <= self._hold:
             return []
-        events: list[Event] = []
-        _raise_with(self._parse_lines(events), events)
-        return events
+        return self._parse_appended()
 
     def _parse_appended(self) -> list[Event]:
         if self._block:
