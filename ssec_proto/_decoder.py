@@ -17,7 +17,9 @@ rules allow (figures in benchmarks/README.md):
   blocks of one shape becomes events a column of lines at a time.
 * Everything else (comments, retry, other spellings, blocks too long to hold,
   lines or events over a limit) goes through ``Decoder._process``, which
-  applies the rules line by line as the spec words them: line mode.
+  applies the rules line by line as the spec words them: line mode. Line
+  mode lasts to the end of its block: the complete blocks after it in the
+  same chunk go back to block mode.
 
 All paths give the same events: the property tests compare the decoder,
 fed in any chunks, with a spec-literal reference (tests/reference.py).
@@ -75,11 +77,14 @@ def _raise_with(error: LimitExceeded | None, events: list[Event]) -> None:
         raise error
 
 
-#: Bytes of complete blocks parsed at a time (see Decoder._parse_buffer).
+#: Bytes of complete blocks parsed at a time (see Decoder._parse_held).
 _PIECE = 64 * 1024
 
+#: A line longer than this is decoded on its own in line mode.
+_LONG_LINE = 1024
+
 #: Building events by columns pays from this many blocks in one chunk on.
-_MIN_COLUMNS = 4
+_MIN_COLUMNS = 12
 _join_lf = "\n".join
 _PREFIXES = ("data: ", "event: ", "id: ")
 _VALUE_AFTER = {prefix: itemgetter(slice(len(prefix), None)) for prefix in _PREFIXES}
@@ -367,10 +372,16 @@ class Decoder:
         buf = self._buf
         events: list[Event] = []
         error: LimitExceeded | None = None
-        if len(buf) - _H > self._max_line and max(map(len, buf.split(b"\n"))) > self._max_line:
+        size = len(buf)
+        if size - _H > self._max_line and max(map(len, buf.split(b"\n"))) > self._max_line:
             # Some line is over the limit: line mode sorts it out.
             return self._to_line_mode(events, error)
-        end = buf.rfind(b"\n\n")
+        if size < _LONG_LINE:
+            end = buf.rfind(b"\n\n")
+        else:
+            # Back from the last LF (a memrchr) to the last blank line: a
+            # search for two bytes looks at every byte of a long line.
+            end = buf.rfind(b"\n\n", 0, buf.rfind(b"\n") + 1)
         if end == first >= 0:
             # One block, the usual case with small chunks.
             error = self._parse_blocks([buf[_H:end].decode("utf-8", "replace")], events)
@@ -382,7 +393,7 @@ class Decoder:
             while start < end:
                 stop = end
                 if end - start > _PIECE:
-                    stop = buf.find(b"\n\n", start)
+                    stop = buf.find(b"\n\n", buf.find(b"\n", start))
                     if stop - start > _PIECE:
                         # A block longer than a piece, on its own.
                         found = self._parse_long_block(start, stop, events)
@@ -390,10 +401,12 @@ class Decoder:
                         start = stop + 2
                         continue
                     stop = buf.rfind(b"\n\n", stop, start + _PIECE + 2)
+                # Too short for _MIN_COLUMNS blocks like the first one?
+                few = stop - start < _MIN_COLUMNS * (buf.find(b"\n\n", start) - start)
                 region = buf[start : stop + 2]
                 start = stop + 2
                 text = region.decode("utf-8", "replace")
-                if 0 in region or not self._dispatch_columns(text, events):
+                if few or 0 in region or not self._dispatch_columns(text, events):
                     parts = text.split("\n\n")
                     parts.pop()
                     found = self._parse_blocks(parts, events)
@@ -548,23 +561,57 @@ class Decoder:
         return True
 
     def _parse_lines(self, events: list[Event]) -> LimitExceeded | None:
-        """Parse the buffer's complete lines in line mode, one by one."""
+        """Parse the buffer's complete lines in line mode, one by one.
+
+        Line mode lasts to the end of the block under way: the complete
+        blocks after its blank line go back to block mode, unless the buffer
+        may hold a line over the limit (then all its lines are parsed here,
+        which keeps the work linear).
+        """
         buf = self._buf
         error: LimitExceeded | None = None
         nl = buf.rfind(b"\n") + 1
         if nl:
-            region = buf[:nl]
-            del buf[:nl]
+            cut = nl
+            first_nl = buf.find(b"\n")
+            if len(buf) <= self._max_line:
+                if first_nl == 0:
+                    cut = 1
+                else:
+                    blank = buf.find(b"\n\n", first_nl)
+                    if blank >= 0:
+                        cut = blank + 2
             lines: list[str | None] = []
-            lines += region.decode("utf-8", "replace").split("\n")
+            if first_nl > _LONG_LINE:
+                # A long line on its own: str.split() would look at each of
+                # its characters, where finding its end was one memchr.
+                with memoryview(buf) as view:
+                    lines.append(str(view[:first_nl], "utf-8", "replace"))
+                lines += buf[first_nl + 1 : cut].decode("utf-8", "replace").split("\n")
+            else:
+                lines += buf[:cut].decode("utf-8", "replace").split("\n")
             lines.pop()
-            if nl - 1 > self._max_line:
+            if cut - 1 > self._max_line:
                 limit = self._max_line
-                for i, raw in enumerate(region.split(b"\n")):
+                for i, raw in enumerate(buf[:cut].split(b"\n")):
                     if len(raw) > limit:
                         # An over-long line stands here.
                         lines[i] = None
+            del buf[:cut]
             error = self._process(lines, events)
+            if cut < nl:
+                # The blank line at the cut left the decoder between blocks
+                # (it dispatched, or ended a block being skipped): the
+                # complete blocks after it go back to block mode.
+                self._buf = bytearray(_HEAD) + buf
+                self._block = True
+                self._hold = self._block_hold
+                try:
+                    events += self._parse_buffer()
+                except LimitExceeded as exc:
+                    events += exc.events
+                    return error or exc
+                return error
         if len(buf) > self._max_line:
             # The incomplete line broke the limit: drop it as it goes on.
             self._buf = bytearray()

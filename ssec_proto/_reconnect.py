@@ -371,6 +371,7 @@ class ReconnectPolicy:
         "_last_event_id",
         "_method",
         "_reconnection_time",
+        "_retry",
         "_rng",
         "_run_start",
         "_state",
@@ -403,6 +404,8 @@ class ReconnectPolicy:
             last_event_id = caller[-1] if caller else ""
         self._last_event_id = check_last_event_id(last_event_id)
         self._reconnection_time = float(self._config.reconnection_time)
+        # The last retry value taken from data_received().
+        self._retry: int | None = None
         self._state = ConnectionState.CONNECTING
         # Reconnections scheduled since the last connection that delivered an
         # event, and the clock reading at the first failure of that run.
@@ -528,13 +531,22 @@ class ReconnectPolicy:
                 milliseconds; it replaces the reconnection time and outlives
                 the connection. ``None`` keeps the current one.
         """
-        _check("events", events, 0, integer=True)
-        if retry is not None:
+        # Drivers call this for every chunk, so what did not change since the
+        # last call (the decoder hands back the same objects) is not checked
+        # again, and OPEN takes DATA_RECEIVED without a table lookup.
+        if type(events) is not int or events < 0:
+            _check("events", events, 0, integer=True)
+        if retry is self._retry:
+            retry = None
+        elif retry is not None:
             _check("retry", retry, 0, integer=True)
-        check_last_event_id(last_event_id)
-        self._fire(ConnectionInput.DATA_RECEIVED)
+        if last_event_id is not self._last_event_id:
+            check_last_event_id(last_event_id)
+        if self._state is not _S.OPEN:
+            self._fire(ConnectionInput.DATA_RECEIVED)
         self._last_event_id = last_event_id
         if retry is not None:
+            self._retry = retry
             # Compare before dividing: a retry of thousands of digits is too
             # large for a float.
             cap = self._config.max_delay

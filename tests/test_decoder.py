@@ -646,8 +646,8 @@ def test_event_limit_counts_data_lines_without_a_colon() -> None:
 
 # -- open blocks held back, and chunks of many blocks -------------------------------
 # The decoder holds the lines of an open block back until its blank line and
-# parses the block whole (and a chunk of many blocks of one shape a column of
-# lines at a time); none of that may show.
+# parses the block whole (and a chunk of many blocks of one shape, twelve or
+# more, a column of lines at a time); none of that may show.
 
 
 def test_retry_in_an_open_block_takes_effect_at_once() -> None:
@@ -679,28 +679,28 @@ def test_comment_in_an_open_block_is_reported_at_once() -> None:
 def test_many_blocks_of_one_shape_in_one_chunk() -> None:
     stream = b"".join(
         b"event: %s\nid: %d\ndata: %d\ndata: \xc3\xa9\n\n" % (kind, n, n)
-        for n, kind in enumerate([b"a", b"", b"b", b"a", b""])
+        for n, kind in enumerate([b"a", b"", b"b", b"a", b""] * 3)
     )
     expected = [
         Event(event=kind, data=f"{n}\né", id=str(n))
-        for n, kind in enumerate(["a", "message", "b", "a", "message"])
+        for n, kind in enumerate(["a", "message", "b", "a", "message"] * 3)
     ]
     decoder = Decoder(last_event_id="start")
     assert decoder.feed(stream) == expected
-    assert decoder.last_event_id == "4"
+    assert decoder.last_event_id == "14"
     assert feed_chunks([stream[i : i + 1] for i in range(len(stream))])[0] == expected
 
 
 def test_many_blocks_of_one_shape_keep_the_last_event_id() -> None:
     decoder = Decoder(last_event_id="7")
-    assert decoder.feed(b"data: x\n\n" * 5) == [Event(data="x", id="7")] * 5
+    assert decoder.feed(b"data: x\n\n" * 15) == [Event(data="x", id="7")] * 15
 
 
 def test_event_too_large_among_blocks_of_one_shape() -> None:
     decoder = Decoder(max_event_size=3)
     with pytest.raises(EventTooLarge) as info:
-        decoder.feed(b"data: abc\n\ndata: abcd\n\ndata: ab\n\ndata: a\n\ndata: ok\n\n")
-    assert info.value.events == [message("abc"), message("ab"), message("a"), message("ok")]
+        decoder.feed(b"data: abc\n\ndata: abcd\n\n" + b"data: ab\n\ndata: a\n\n" * 7)
+    assert info.value.events == [message("abc")] + [message("ab"), message("a")] * 7
 
 
 def test_a_long_line_in_an_open_block_is_parsed_as_it_arrives() -> None:
@@ -709,6 +709,39 @@ def test_a_long_line_in_an_open_block_is_parsed_as_it_arrives() -> None:
     with pytest.raises(EventTooLarge):
         decoder.feed(b"x" * 5_001 + b"\n")
     assert decoder.feed(b"\ndata: ok\n\n") == [message("ok")]
+
+
+def test_blocks_after_a_long_line_in_the_same_chunk() -> None:
+    # The long line is parsed in line mode; the blocks after its block, in
+    # the same chunk, in block mode again.
+    first = b"data: " + b"x" * 5_000
+    rest = b"x\n\n" + b"id: 1\ndata: 1\n\n" * 20 + b": c\nretry: 9\n\ndata: par"
+    expected = [message("x" * 5_001)] + [Event(data="1", id="1")] * 20
+    decoder = Decoder()
+    assert decoder.feed(first) == []
+    assert decoder.feed(rest) == expected
+    assert (decoder.last_event_id, decoder.retry) == ("1", 9)
+    assert decoder.feed(b"tial\n\n") == [Event(data="partial", id="1")]
+    stream = first + rest + b"tial\n\n"
+    assert feed_chunks([stream[i : i + 3000] for i in range(0, len(stream), 3000)])[0] == [
+        *expected,
+        Event(data="partial", id="1"),
+    ]
+
+
+def test_a_limit_in_the_blocks_after_a_long_line() -> None:
+    decoder = Decoder(max_event_size=6_000)
+    decoder.feed(b"data: " + b"x" * 5_000)
+    with pytest.raises(EventTooLarge) as info:
+        decoder.feed(b"\n\ndata: " + b"y" * 7_000 + b"\n\ndata: ok\n\n")
+    assert info.value.events == [message("x" * 5_000), message("ok")]
+    # When both parts break a limit, the first error is raised, with the
+    # events of both.
+    decoder.feed(b"data: " + b"x" * 5_000)
+    with pytest.raises(EventTooLarge) as info:
+        decoder.feed(b"x" * 1_001 + b"\n\ndata: 1\n\ndata: " + b"y" * 7_000 + b"\n\ndata: 2\n\n")
+    assert info.value.events == [message("1"), message("2")]
+    assert decoder.feed(b"data: 3\n\n") == [message("3")]
 
 
 # A chunk longer than 64 KiB is parsed a piece of about that size at a time,

@@ -283,7 +283,8 @@ shape_values = st.one_of(shape_values, st.sampled_from((b"\xff", b"\xe2\x82")))
 def blocks_of_one_shape(draw) -> bytes:
     shape = draw(st.lists(shape_fields, min_size=1, max_size=4))
     blocks = []
-    for _ in range(draw(st.integers(4, 9))):
+    # More blocks than the decoder needs to try columns (12).
+    for _ in range(draw(st.integers(12, 18))):
         lines = [name.encode() + b": " + draw(shape_values) for name in shape]
         blocks.append(b"\n".join(lines) + b"\n\n")
     # Sometimes one block differs; sometimes an open block follows.
@@ -292,10 +293,10 @@ def blocks_of_one_shape(draw) -> bytes:
     return b"".join(blocks) + draw(st.sampled_from((b"", b"\n", b"data: open", b"id: 9\n")))
 
 
-@example(raw=b"data: a\n\n" * 4 + b"data: \xff\n\n")
-@example(raw=b"event: \ndata: x\n\n" * 5)
-@example(raw=b"id: 1\n\n" * 5)
-@example(raw=b"data: a\ndata: b\nevent: e\nevent: f\n\n" * 4)
+@example(raw=b"data: a\n\n" * 12 + b"data: \xff\n\n")
+@example(raw=b"event: \ndata: x\n\n" * 13)
+@example(raw=b"id: 1\n\n" * 13)
+@example(raw=b"data: a\ndata: b\nevent: e\nevent: f\n\n" * 12)
 @settings(max_examples=300, deadline=None)
 @given(blocks_of_one_shape())
 def test_many_blocks_of_one_shape_in_one_chunk(raw):

@@ -409,6 +409,23 @@ def test_retry_without_an_event_still_counts() -> None:
     assert policy.reconnection_time == 0.5
 
 
+def test_data_received_per_chunk_sees_every_change() -> None:
+    # Drivers report every chunk; values that did not change are not checked
+    # again, and every change still counts and is checked.
+    policy = opened(NO_JITTER)
+    retry = 2500
+    for _ in range(3):
+        events(policy, 0, last_event_id="7", retry=retry)
+    assert (policy.reconnection_time, policy.last_event_id) == (2.5, "7")
+    events(policy, 1, last_event_id="8", retry=500)
+    assert (policy.reconnection_time, policy.last_event_id) == (0.5, "8")
+    with pytest.raises(ValueError, match="CR"):
+        events(policy, 1, last_event_id="9\r\n", retry=500)
+    with pytest.raises(ValueError, match="retry"):
+        events(policy, 1, last_event_id="8", retry=-2)
+    assert (policy.reconnection_time, policy.last_event_id) == (0.5, "8")
+
+
 def test_server_retry_is_capped_at_max_delay() -> None:
     policy = opened(NO_JITTER)
     events(policy, retry=10**5000)  # a retry field of thousands of digits
