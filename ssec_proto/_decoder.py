@@ -302,7 +302,15 @@ class Decoder:
             data = _as_bytes(data)
         # The common chunks, with as few operations as possible; everything
         # else, and whatever these find worth a look, goes the long way.
-        if self._fast and 13 not in data:
+        if self._fast:
+            if 13 in data:
+                if data[-1] == 13:
+                    # Its LF, if any, comes with the next chunk.
+                    return self._feed_slow(data)
+                # As in LineEndings.feed(), for a chunk that settles nothing.
+                data = data.replace(b"\r\n", b"\n")
+                if 13 in data:
+                    data = data.replace(b"\r", b"\n")
             buf = self._buf
             if 10 not in data:
                 # The middle of a line. The buffer may go past the bound by

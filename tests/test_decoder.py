@@ -711,6 +711,14 @@ def test_a_long_line_in_an_open_block_is_parsed_as_it_arrives() -> None:
     assert decoder.feed(b"\ndata: ok\n\n") == [message("ok")]
 
 
+def test_cr_and_crlf_in_chunks_after_the_first() -> None:
+    decoder = Decoder()
+    assert decoder.feed(b"data: a\n\n") == [message("a")]
+    assert decoder.feed(b"data: b\r\rdata: c\r\n\r\ndata: d\r") == [message("b"), message("c")]
+    assert decoder.feed(b"\n\r\ndata: e\r\n") == [message("d")]
+    assert decoder.feed(b"\r") == [message("e")]
+
+
 def test_blocks_after_a_long_line_in_the_same_chunk() -> None:
     # The long line is parsed in line mode; the blocks after its block, in
     # the same chunk, in block mode again.
