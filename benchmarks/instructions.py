@@ -111,6 +111,15 @@ def main(argv: list[str] | None = None) -> int:
         for chunk in args.chunks.split(",")
         if not (workload == "large" and int(chunk) == 1)
     ]
+    for target in TARGETS:
+        # Once outside valgrind, so that every module's bytecode is cached:
+        # compiling it in one of a pair of counted runs would skew the
+        # difference.
+        subprocess.run(
+            [sys.executable, "-m", "benchmarks.instructions", "--drive", f"{target},tiny,4096,0"],
+            check=True,
+            capture_output=True,
+        )
     jobs = [(target, *cell) for cell in cells for target in TARGETS]
     with ThreadPoolExecutor(args.jobs) as pool:
         counts = list(pool.map(lambda job: per_event(*job, args.reps), jobs))

@@ -8,6 +8,9 @@ For each workload (default ``tiny`` and ``llm``) at one chunk size (default
   though ``Decoder.feed`` skips it for chunks without CR), building the
   ``Event`` objects, and the rest of ``Decoder.feed`` (buffering, decoding,
   the field rules);
+* the share of the garbage collector: the same decoding with it disabled
+  (with big chunks, the many events one ``feed()`` returns are alive
+  together, and the collector walks them);
 * the top functions by own time under ``cProfile``, or a call tree under
   ``pyinstrument`` with ``--pyinstrument`` (in the ``bench`` extra).
 
@@ -15,6 +18,7 @@ Usage::
 
     .venv/bin/python -m benchmarks.profile_feed
     .venv/bin/python -m benchmarks.profile_feed --workloads tiny --chunk 64 --pyinstrument
+    .venv/bin/python -m benchmarks.profile_feed --workloads tiny --chunk 1048576
 """
 
 from __future__ import annotations
@@ -69,6 +73,11 @@ def profile(name: str, chunk: int, size: int, repeat: int, use_pyinstrument: boo
             new(Event, (event_type, data, event_id, None))
 
     total = _best(decode, repeat)
+    gc.disable()
+    try:
+        without_gc = _best(decode, repeat)
+    finally:
+        gc.enable()
     lines = _best(split_lines, repeat)
     events = _best(build_events, repeat)
     rest = total - lines - events
@@ -83,7 +92,9 @@ def profile(name: str, chunk: int, size: int, repeat: int, use_pyinstrument: boo
         f"- Event construction alone: {events * 1e3:.1f} ms ({events / total:.0%}), "
         f"{events / len(expected) * 1e9:.0f} ns each\n"
         f"- the rest of Decoder.feed (buffering, decoding, field rules): {rest * 1e3:.1f} ms "
-        f"({rest / total:.0%})\n\n"
+        f"({rest / total:.0%})\n"
+        f"- the garbage collector (the same decoding without it: {without_gc * 1e3:.1f} ms): "
+        f"{(total - without_gc) * 1e3:.1f} ms ({(total - without_gc) / total:.0%})\n\n"
     )
     if use_pyinstrument:
         from pyinstrument import Profiler
