@@ -19,6 +19,7 @@ Needs valgrind on PATH and the ``bench`` extra. Usage::
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import shutil
 import subprocess
@@ -72,7 +73,10 @@ def _count(target: str, workload: str, chunk: int, reps: int) -> tuple[int, int]
         "--drive",
         f"{target},{workload},{chunk},{reps}",
     ]
-    done = subprocess.run(command, capture_output=True, text=True, check=True)
+    # One hash seed for every run: with random ones, start-up alone differs
+    # by more than a cell of few events costs.
+    env = {**os.environ, "PYTHONHASHSEED": "0"}
+    done = subprocess.run(command, capture_output=True, text=True, check=True, env=env)
     found = re.search(r"Collected : (\d+)", done.stderr)
     if found is None:  # pragma: no cover - valgrind changed its output
         raise RuntimeError(done.stderr[-500:])

@@ -381,6 +381,16 @@ class Decoder:
         events: list[Event] = []
         error: LimitExceeded | None = None
         size = len(buf)
+        if first == size - 2 and first < self._hold:
+            # One block and its blank line, nothing after: the usual read
+            # from a server that writes an event at a time. It was held, so
+            # it is within both limits.
+            text = buf[_H:first].decode("utf-8", "replace")
+            del buf[_H:]
+            if text[:6] == "data: " and "\n" not in text:
+                return [_new_event(Event, (_MESSAGE, text[6:], self._last_event_id, None))]
+            _raise_with(self._parse_blocks([text], events), events)
+            return events
         if size - _H > self._max_line and max(map(len, buf.split(b"\n"))) > self._max_line:
             # Some line is over the limit: line mode sorts it out.
             return self._to_line_mode(events, error)

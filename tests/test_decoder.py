@@ -711,6 +711,26 @@ def test_a_long_line_in_an_open_block_is_parsed_as_it_arrives() -> None:
     assert decoder.feed(b"\ndata: ok\n\n") == [message("ok")]
 
 
+def test_one_block_per_chunk() -> None:
+    # The usual read from a server that writes an event at a time.
+    comments: list[str] = []
+    decoder = Decoder(on_comment=comments.append)
+    assert decoder.feed(b"data: a\n\n") == [message("a")]
+    assert decoder.feed(b"\n") == []
+    assert decoder.feed(b"id: 1\nevent: e\ndata: b\ndata: c\n\n") == [
+        Event(event="e", data="b\nc", id="1")
+    ]
+    assert decoder.feed(b": ping\nretry: 50\n\n") == []
+    assert (comments, decoder.retry, decoder.last_event_id) == (["ping"], 50, "1")
+    assert decoder.feed(b"data: d") == []
+    assert decoder.feed(b"\n\n") == [Event(data="d", id="1")]
+    limited = Decoder(max_line_size=10)
+    with pytest.raises(LineTooLong) as info:
+        limited.feed(b"data: 12345\n\n")
+    assert info.value.events == []
+    assert limited.feed(b"data: 1234\n\n") == [message("1234")]
+
+
 def test_cr_and_crlf_in_chunks_after_the_first() -> None:
     decoder = Decoder()
     assert decoder.feed(b"data: a\n\n") == [message("a")]
