@@ -311,25 +311,22 @@ class StreamCore:
             logger.error("stream closed: %s", exc)
             self._notify(Failed(exc))
             return exc.events, Fail(exc)
-        decoder = self.decoder
-        self.policy.data_received(
-            len(events), last_event_id=decoder.last_event_id, retry=decoder.retry
-        )
-        if events:
-            self._last_event_at = self._clock()
-        elif (
-            self.event_timeout is not None
+        self._update(events)
+        if (
+            not events
+            and self.event_timeout is not None
             and self._clock() - self._last_event_at > self.event_timeout
         ):
             return events, self.idle_timed_out(EventTimeout(self.event_timeout))
         return events, None
 
     def _update(self, events: list[Event]) -> None:
-        # The same report as in feed(), which has it inline: it runs per chunk.
         decoder = self.decoder
         self.policy.data_received(
             len(events), last_event_id=decoder.last_event_id, retry=decoder.retry
         )
+        if events:
+            self._last_event_at = self._clock()
 
     def stream_ended(self) -> Advice:
         """Report a clean end of the body."""

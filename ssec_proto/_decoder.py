@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING
 
 from ._errors import EventTooLarge, LimitExceeded, LineTooLong
 from ._events import Event
-from ._lines import LineEndings
+from ._lines import LineEndings, to_lf
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
@@ -307,10 +307,8 @@ class Decoder:
                 if data[-1] == 13:
                     # Its LF, if any, comes with the next chunk.
                     return self._feed_slow(data)
-                # As in LineEndings.feed(), for a chunk that settles nothing.
-                data = data.replace(b"\r\n", b"\n")
-                if 13 in data:
-                    data = data.replace(b"\r", b"\n")
+                # A chunk that leaves nothing for LineEndings to remember.
+                data = to_lf(data)
             buf = self._buf
             if 10 not in data:
                 # The middle of a line. The buffer may go past the bound by
@@ -387,8 +385,6 @@ class Decoder:
             # it is within both limits.
             text = buf[_H:first].decode("utf-8", "replace")
             del buf[_H:]
-            if text[:6] == "data: " and "\n" not in text:
-                return [_new_event(Event, (_MESSAGE, text[6:], self._last_event_id, None))]
             _raise_with(self._parse_blocks([text], events), events)
             return events
         if size - _H > self._max_line and max(map(len, buf.split(b"\n"))) > self._max_line:

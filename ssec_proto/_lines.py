@@ -18,7 +18,7 @@ decoder holds no partial sequence).
 
 from __future__ import annotations
 
-__all__ = ["LineEndings"]
+__all__ = ["LineEndings", "to_lf"]
 
 _BOM = b"\xef\xbb\xbf"
 
@@ -74,7 +74,13 @@ class LineEndings:
             # U+000D CR character not followed by a U+000A LF character being
             # the ways in which a line can end."
             self._skip_lf = data[-1] == 13
-            data = data.replace(b"\r\n", b"\n")
-            if 13 in data:
-                data = data.replace(b"\r", b"\n")
+            data = to_lf(data)
         return data
+
+
+def to_lf(data: bytes) -> bytes:
+    """Turn CR LF and lone CR into LF (a CR at the end included)."""
+    data = data.replace(b"\r\n", b"\n")
+    if 13 in data:
+        data = data.replace(b"\r", b"\n")
+    return data
