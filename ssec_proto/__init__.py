@@ -1,24 +1,20 @@
 """ssec-proto: a spec-exact, sans-IO Server-Sent Events protocol library.
 
 The core (everything importable from this package) does no I/O and imports no
-HTTP library. Transports live in :mod:`ssec_proto.adapters`, and Hypothesis
-strategies in :mod:`ssec_proto.strategies`; neither is imported here.
+HTTP library: the decoder, the event, the encoder, the reconnect policy with
+its lifecycle notices, and the errors. The driver kit lives in
+`ssec_proto.driver`, the transports in `ssec_proto.adapters`, and Hypothesis
+strategies in `ssec_proto.strategies`; none of them is imported here.
 """
 
 from __future__ import annotations
 
-from ._client import (
-    DEFAULT_IDLE_TIMEOUT,
-    Closed,
-    Connecting,
-    Failed,
-    Lifecycle,
-    Opened,
-    Retrying,
-)
+import logging
+
 from ._decoder import DEFAULT_MAX_EVENT_SIZE, DEFAULT_MAX_LINE_SIZE, Decoder
 from ._encoder import encode
 from ._errors import (
+    ConnectionFailed,
     EventTimeout,
     EventTooLarge,
     LimitExceeded,
@@ -29,60 +25,48 @@ from ._errors import (
     SSEError,
 )
 from ._events import Event
-from ._http import is_event_stream, parse_retry_after
+from ._lifecycle import Closed, Connecting, Failed, Lifecycle, Opened, Retrying
 from ._reconnect import (
     DEFAULT_RECONNECTION_TIME,
     DEFAULT_RETRY_STATUSES,
-    TRANSITIONS,
-    Advice,
-    ConnectionInput,
     ConnectionState,
-    Fail,
-    Proceed,
-    Reconnect,
     ReconnectConfig,
     ReconnectPolicy,
-    Stop,
 )
 from ._version import __version__
 
 __all__ = [
-    "DEFAULT_IDLE_TIMEOUT",
     "DEFAULT_MAX_EVENT_SIZE",
     "DEFAULT_MAX_LINE_SIZE",
     "DEFAULT_RECONNECTION_TIME",
     "DEFAULT_RETRY_STATUSES",
-    "TRANSITIONS",
-    "Advice",
     "Closed",
     "Connecting",
-    "ConnectionInput",
+    "ConnectionFailed",
     "ConnectionState",
     "Decoder",
     "Event",
     "EventTimeout",
     "EventTooLarge",
-    "Fail",
     "Failed",
     "Lifecycle",
     "LimitExceeded",
     "LineTooLong",
     "Opened",
     "PolicyError",
-    "Proceed",
-    "Reconnect",
     "ReconnectConfig",
     "ReconnectPolicy",
     "ResponseError",
     "RetriesExhausted",
     "Retrying",
     "SSEError",
-    "Stop",
     "__version__",
     "encode",
-    "is_event_stream",
-    "parse_retry_after",
 ]
+
+# A library logs and the application decides what is shown: without a handler
+# of its own, Python's last-resort handler would print our warnings to stderr.
+logging.getLogger(__name__).addHandler(logging.NullHandler())
 
 # Present public names as ssec_proto.X in reprs and tracebacks.
 for _name in __all__:

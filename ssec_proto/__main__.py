@@ -1,4 +1,4 @@
-"""``python -m ssec_proto``: the ``ssec-proto`` command."""
+"""`python -m ssec_proto`: the `ssec-proto` command."""
 
 from __future__ import annotations
 

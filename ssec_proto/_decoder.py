@@ -11,12 +11,12 @@ rules allow (figures in benchmarks/README.md):
   (two LFs in a row, line endings being LF by then). The block's lines are parsed
   together once it is complete: until then they have no effect, except
   comments (reported as they arrive, when someone listens) and retry fields
-  (applied as soon as :attr:`Decoder.retry` is read, or the stream resets).
-* A complete block of ``data``, ``event`` and ``id`` lines in their usual
+  (applied as soon as `Decoder.retry` is read, or the stream resets).
+* A complete block of `data`, `event` and `id` lines in their usual
   spelling becomes an event straight from its values, and a chunk of many
   blocks of one shape becomes events a column of lines at a time.
 * Everything else (comments, retry, other spellings, blocks too long to hold,
-  lines or events over a limit) goes through ``Decoder._process``, which
+  lines or events over a limit) goes through `Decoder._process`, which
   applies the rules line by line as the spec words them: line mode. Line
   mode lasts to the end of its block: the complete blocks after it in the
   same chunk go back to block mode.
@@ -98,8 +98,8 @@ def _prefix(line: str) -> str | None:
 
 
 #: Default limit on one line, in bytes (16 MiB). Generous on purpose: LLM APIs
-#: send multi-megabyte base64 images as one ``data:`` line, and Go's 64 KiB
-#: ``bufio.Scanner`` default is a well-known source of "token too long"
+#: send multi-megabyte base64 images as one `data:` line, and Go's 64 KiB
+#: `bufio.Scanner` default is a well-known source of "token too long"
 #: failures in SSE clients built on it.
 DEFAULT_MAX_LINE_SIZE = 16 * 1024 * 1024
 
@@ -118,39 +118,41 @@ def _check_id(value: str, what: str) -> str:
 
 
 class Decoder:
-    """Push-style, sans-IO decoder for a ``text/event-stream`` byte stream.
+    """Push-style, sans-IO decoder for a `text/event-stream` byte stream.
 
     Feed it the bytes of one HTTP response body as they arrive; it returns the
     events each chunk completes. It does no I/O and keeps no reference to the
-    transport, so any client (or a test) can drive it::
+    transport, so any client (or a test) can drive it:
 
-        decoder = Decoder()
-        for chunk in chunks:
-            for event in decoder.feed(chunk):
-                ...
+    ```python
+    decoder = Decoder()
+    for chunk in chunks:
+        for event in decoder.feed(chunk):
+            ...
+    ```
 
     Chunk boundaries never matter: any split of the same bytes yields the same
-    events, each one returned by the ``feed()`` call that delivers its blank
+    events, each one returned by the `feed()` call that delivers its blank
     line.
 
     Args:
         max_line_size: Longest accepted line in bytes, without its line
-            ending. ``None`` removes the limit (not recommended for untrusted
+            ending. `None` removes the limit (not recommended for untrusted
             servers).
         max_event_size: Longest accepted event data in characters.
-            ``None`` removes the limit.
+            `None` removes the limit.
         last_event_id: Start from this last event ID, e.g. one stored from an
             earlier connection. It must not contain NUL, CR or LF.
         retry: Start from this reconnection time in milliseconds.
         on_comment: Called with the text of every comment line (the part
-            after the colon, minus one leading space) while :meth:`feed`
-            parses it, so before ``feed()`` returns the events of that chunk.
+            after the colon, minus one leading space) while `feed()`
+            parses it, so before `feed()` returns the events of that chunk.
             Keep-alive comments are typically empty strings. The callback must
-            not raise: an exception propagates out of ``feed()`` and the rest
+            not raise: an exception propagates out of `feed()` and the rest
             of that chunk is lost.
 
     Raises:
-        ValueError: If a limit is not positive or ``last_event_id`` is
+        ValueError: If a limit is not positive or `last_event_id` is
             invalid.
     """
 
@@ -208,9 +210,9 @@ class Decoder:
 
     @property
     def last_event_id(self) -> str:
-        """The last event ID as of the last blank line (``""`` until then).
+        """The last event ID as of the last blank line (`""` until then).
 
-        This is what a reconnect sends as ``Last-Event-ID``. An ``id`` field
+        This is what a reconnect sends as `Last-Event-ID`. An `id` field
         takes effect when its block's blank line arrives, whether or not the
         block dispatches an event, so an ID in a block cut off by a dropped
         connection never counts.
@@ -219,10 +221,10 @@ class Decoder:
 
     @property
     def retry(self) -> int | None:
-        """The reconnection time in milliseconds from the last valid ``retry`` field.
+        """The reconnection time in milliseconds from the last valid `retry` field.
 
-        ``None`` until the stream (or the constructor) sets one. As in the
-        spec, a valid ``retry`` field takes effect at once, even in a block
+        `None` until the stream (or the constructor) sets one. As in the
+        spec, a valid `retry` field takes effect at once, even in a block
         that is later cut off.
         """
         if self._block and b"\nretry" in self._buf:
@@ -248,7 +250,7 @@ class Decoder:
 
         Drops any partial line and partial event, and the BOM and UTF-8 state,
         so the next stream may start with its own BOM. Keeps
-        :attr:`last_event_id` and :attr:`retry`, which outlive connections.
+        `last_event_id` and `retry`, which outlive connections.
         Also call it when a stream ends: per the spec, an event whose blank
         line never arrived is discarded.
         """
@@ -291,11 +293,11 @@ class Decoder:
             The events whose blank line is in this chunk, in stream order.
 
         Raises:
-            TypeError: If ``data`` is not bytes-like (e.g. a ``str``).
-            LineTooLong: If a line exceeds ``max_line_size``.
-            EventTooLarge: If an event's data exceeds ``max_event_size``.
+            TypeError: If `data` is not bytes-like (e.g. a `str`).
+            LineTooLong: If a line exceeds `max_line_size`.
+            EventTooLarge: If an event's data exceeds `max_event_size`.
                 Both limit errors carry the chunk's complete events in
-                ``.events``; the offending event is discarded and the decoder
+                `.events`; the offending event is discarded and the decoder
                 stays usable.
         """
         if type(data) is not bytes:
@@ -372,7 +374,7 @@ class Decoder:
     def _parse_buffer(self, first: int = -2) -> list[Event]:
         """Parse the buffer in block mode: its complete blocks, then what is left.
 
-        ``first`` may give where the first blank line in it begins (the
+        `first` may give where the first blank line in it begins (the
         position of the LF before it).
         """
         buf = self._buf
@@ -435,7 +437,7 @@ class Decoder:
         return events
 
     def _parse_long_block(self, start: int, stop: int, events: list[Event]) -> LimitExceeded | None:
-        """Dispatch the long block ``buf[start:stop]`` (without its blank line)."""
+        """Dispatch the long block `buf[start:stop]` (without its blank line)."""
         buf = self._buf
         if (
             buf.startswith(b"data: ", start)
@@ -462,11 +464,11 @@ class Decoder:
         """Dispatch complete blocks, each given without its blank line.
 
         Between blocks the data and event type buffers are empty and the last
-        event ID buffer equals the last event ID, so a block of ``data``,
-        ``event`` and ``id`` lines spelt the usual way (``"name: value"``) is
+        event ID buffer equals the last event ID, so a block of `data`,
+        `event` and `id` lines spelt the usual way (`"name: value"`) is
         an event made of their values. Anything else (comments, retry, other
         spellings, extra blank lines, a NUL in an id, a block over the size
-        limit) goes through :meth:`_process`, line by line, which implements
+        limit) goes through `_process()`, line by line, which implements
         every rule.
         """
         error: LimitExceeded | None = None
@@ -515,7 +517,7 @@ class Decoder:
     def _dispatch_columns(self, text: str, events: list[Event]) -> bool:
         """Dispatch blocks of one shape at once; tell whether they were.
 
-        When every block of ``text`` (which ends with a blank line) has the
+        When every block of `text` (which ends with a blank line) has the
         same lines in the same order, as in most streams, its n-th lines form
         a column: one check of a column's field names and one pass to cut its
         values, then all the events are built at once. Nothing is dispatched

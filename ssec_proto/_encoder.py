@@ -1,7 +1,7 @@
 """Events to wire bytes, for servers and for round-trip tests.
 
 The encoder is the decoder's inverse: for any values it accepts,
-``Decoder().feed(encode(...))`` gives back exactly one event with those values
+`Decoder().feed(encode(...))` gives back exactly one event with those values
 (or none, when no data is given). It refuses values that the format cannot
 carry instead of letting them inject extra fields or events.
 """
@@ -31,30 +31,30 @@ def encode(
     retry: int | None = None,
     comment: str | None = None,
 ) -> bytes:
-    """Serialise one event block to ``text/event-stream`` bytes.
+    """Serialise one event block to `text/event-stream` bytes.
 
-    Fields are written in the order comment, ``event``, ``id``, ``retry``,
-    ``data``, followed by the blank line that dispatches the block. ``None``
+    Fields are written in the order comment, `event`, `id`, `retry`,
+    `data`, followed by the blank line that dispatches the block. `None`
     leaves a field out.
 
     Args:
         data: The event data. Each line of it (split at CR LF, CR or LF)
-            becomes one ``data:`` line, so it is received with LF line breaks.
-            ``""`` sends an event with empty data; ``None`` sends no data, and
-            the receiver dispatches no event (useful for an ``id``- or
-            ``retry``-only block, or a keep-alive comment).
-        event: The event type. ``None`` or ``""`` both mean ``"message"``.
-        id: The new last event ID. ``""`` sends an empty ``id`` field, which
+            becomes one `data:` line, so it is received with LF line breaks.
+            `""` sends an event with empty data; `None` sends no data, and
+            the receiver dispatches no event (useful for an `id`- or
+            `retry`-only block, or a keep-alive comment).
+        event: The event type. `None` or `""` both mean `"message"`.
+        id: The new last event ID. `""` sends an empty `id` field, which
             resets the receiver's last event ID.
         retry: The reconnection time in milliseconds (a non-negative int).
-        comment: A comment; each of its lines becomes one ``:`` line.
+        comment: A comment; each of its lines becomes one `:` line.
 
     Returns:
         The encoded block, UTF-8, ending with a blank line.
 
     Raises:
-        ValueError: If ``event`` or ``id`` contains CR or LF, ``id`` contains
-            NUL, or ``retry`` is negative; these cannot be sent faithfully.
+        ValueError: If `event` or `id` contains CR or LF, `id` contains
+            NUL, or `retry` is negative; these cannot be sent faithfully.
         TypeError: If a value has the wrong type.
     """
     parts: list[str] = []

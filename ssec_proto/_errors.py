@@ -1,12 +1,12 @@
 """The library's own error tree.
 
-Everything ssec-proto raises on purpose derives from :class:`SSEError`, so
+Everything ssec-proto raises on purpose derives from [`SSEError`][ssec_proto.SSEError], so
 callers can catch one class. Adapters translate transport failures into this
-tree at a single boundary and chain the original with ``raise ... from exc``;
+tree at a single boundary and chain the original with `raise ... from exc`;
 the core never subclasses an HTTP library's errors.
 
-Anything else escaping from the core (other than ``TypeError`` and
-``ValueError`` for misuse of the API) is a bug.
+Anything else escaping from the core (other than `TypeError` and
+`ValueError` for misuse of the API) is a bug.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from ._events import Event
 
 __all__ = [
+    "ConnectionFailed",
     "EventTimeout",
     "EventTooLarge",
     "LimitExceeded",
@@ -37,12 +38,12 @@ class LimitExceeded(SSEError):
 
     The decoder discards the offending event (everything up to its blank
     line), stays usable, and raises this once per offence. Events completed in
-    the same :meth:`~ssec_proto.Decoder.feed` call, before *and* after the
-    offending one, are not lost: they are in :attr:`events`.
+    the same [`feed()`][ssec_proto.Decoder.feed] call, before *and* after the
+    offending one, are not lost: they are in `events`.
 
     Attributes:
         limit: The configured limit (bytes for lines, characters for data).
-        events: Events fully received in the ``feed()`` call that raised.
+        events: Events fully received in the `feed()` call that raised.
     """
 
     #: What was measured, and the Decoder option that limits it.
@@ -61,7 +62,7 @@ class LimitExceeded(SSEError):
 
 
 class LineTooLong(LimitExceeded):
-    """A line grew beyond ``max_line_size`` without a line ending."""
+    """A line grew beyond `max_line_size` without a line ending."""
 
     what = "a line"
     option = "max_line_size"
@@ -69,7 +70,7 @@ class LineTooLong(LimitExceeded):
 
 
 class EventTooLarge(LimitExceeded):
-    """An event's data grew beyond ``max_event_size`` before its blank line."""
+    """An event's data grew beyond `max_event_size` before its blank line."""
 
     what = "an event's data"
     option = "max_event_size"
@@ -86,17 +87,17 @@ class ResponseError(SSEError):
     """The server answered, but not with an event stream.
 
     The spec's "fail the connection" case: a status other than 200 (and 204,
-    which just stops), or a 200 whose ``Content-Type`` is not
-    ``text/event-stream``. It is also the cause chained to
-    :class:`RetriesExhausted` when a retryable status (such as 503) was
+    which just stops), or a 200 whose `Content-Type` is not
+    `text/event-stream`. It is also the cause chained to
+    [`RetriesExhausted`][ssec_proto.RetriesExhausted] when a retryable status (such as 503) was
     returned too often.
 
     Attributes:
         status: The HTTP status code.
         headers: The response headers, names in lower case (a repeated name
-            has its values joined with ``", "``).
+            has its values joined with `", "`).
         body: The start of the response body, at most
-            ``ReconnectConfig.max_error_body`` bytes when the policy built
+            `ReconnectConfig.max_error_body` bytes when the policy built
             the error; often an error document worth showing to a human.
     """
 
@@ -118,16 +119,35 @@ class ResponseError(SSEError):
         super().__init__(message)
 
 
-class RetriesExhausted(SSEError):
-    """The connection failed and the policy will not reconnect again.
+class ConnectionFailed(SSEError):
+    """The connection failed and the stream ends: no reconnection will follow.
 
-    Raised (through :class:`~ssec_proto.Fail` advice) when ``max_attempts``
-    or ``max_elapsed`` is reached, and at the first failure of a request that
-    may not reconnect at all (a non-GET request without
-    ``reconnect_non_get``, or ``max_attempts=0``). The failure that ended it
-    is chained as ``__cause__`` when there is one: the adapter's transport
-    error, or a :class:`ResponseError`; a stream the server kept closing
-    without sending an event has none.
+    Raised when a failure cannot be retried: the request may not reconnect
+    (a non-GET request without `reconnect_non_get`, or `reconnect=False`),
+    or it would fail the same way again (a redirect to a scheme other than
+    http and https, or to a URL that cannot be requested). The transport's
+    own exception is chained as `__cause__`.
+    [`RetriesExhausted`][ssec_proto.RetriesExhausted], raised when the
+    policy gives up after reconnecting, is a subclass: catch this class for
+    both.
+
+    Attributes:
+        reason: What the failure was, in words.
+    """
+
+    def __init__(self, message: str, *, reason: str = "") -> None:
+        self.reason = reason or message
+        super().__init__(message)
+
+
+class RetriesExhausted(ConnectionFailed):
+    """The connection kept failing and the policy gave up reconnecting.
+
+    Raised when `max_attempts` or `max_elapsed` is reached. The failure that
+    ended it is chained as `__cause__` when there is one: the transport's
+    error, an [`EventTimeout`][ssec_proto.EventTimeout], or a
+    [`ResponseError`][ssec_proto.ResponseError] for a retryable status; a
+    stream the server kept closing without sending an event has none.
 
     Attributes:
         attempts: Reconnection attempts made since the last connection that
@@ -141,22 +161,21 @@ class RetriesExhausted(SSEError):
     ) -> None:
         self.attempts = attempts
         self.elapsed = elapsed
-        self.reason = reason
-        super().__init__(message)
+        super().__init__(message, reason=reason)
 
 
 class PolicyError(SSEError):
-    """A :class:`~ssec_proto.ReconnectPolicy` was told something out of order.
+    """A [`ReconnectPolicy`][ssec_proto.ReconnectPolicy] was told something out of order.
 
-    Like h11's ``LocalProtocolError``: the driver (an adapter, or your own
+    Like h11's `LocalProtocolError`: the driver (an adapter, or your own
     loop) reported an input that the policy's current state does not accept,
     such as a response while it was waiting to reconnect, or anything but
-    ``close()`` after it closed. This is a bug in the driver, not a network
+    `close()` after it closed. This is a bug in the driver, not a network
     failure; the policy's state is left unchanged.
 
     Attributes:
-        state: The policy's state (a ``ConnectionState``).
-        input: The rejected input (a ``ConnectionInput``).
+        state: The policy's state (a `ConnectionState`).
+        input: The rejected input (a `ConnectionInput`).
     """
 
     def __init__(self, message: str, *, state: ConnectionState, input: ConnectionInput) -> None:  # noqa: A002
@@ -166,15 +185,15 @@ class PolicyError(SSEError):
 
 
 class EventTimeout(SSEError):
-    """No event arrived within ``event_timeout`` seconds, though bytes did.
+    """No event arrived within `event_timeout` seconds, though bytes did.
 
     Keep-alive comments reset the idle timeout but not this one. The adapters
     treat it like an idle timeout: the connection is dropped and
     re-established under the reconnect policy, and the error is chained to a
-    final :class:`RetriesExhausted` if the policy gives up.
+    final [`RetriesExhausted`][ssec_proto.RetriesExhausted] if the policy gives up.
 
     Attributes:
-        timeout: The configured ``event_timeout`` in seconds.
+        timeout: The configured `event_timeout` in seconds.
     """
 
     def __init__(self, timeout: float) -> None:

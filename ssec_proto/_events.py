@@ -35,23 +35,23 @@ class Event(tuple[str, str, str, "int | None"]):
 
     It is a tuple of its four fields in the order below, like a named tuple,
     because that is the cheapest object CPython can build, and a decoder
-    builds one per event. So an event unpacks (``kind, data, id, retry =
-    event``), but it compares equal only to another ``Event``, never to a
+    builds one per event. So an event unpacks (`kind, data, id, retry =
+    event`), but it compares equal only to another `Event`, never to a
     plain tuple. Build one with keyword arguments, each defaulting as below:
-    ``Event(data="hello", id="7")``.
+    `Event(data="hello", id="7")`.
 
     Attributes:
-        event: The event type. ``"message"`` when the block set none (or set
+        event: The event type. `"message"` when the block set none (or set
             it to the empty string), as in the spec's dispatch step 6.
-        data: The data lines of the block joined with ``"\n"``; the final
+        data: The data lines of the block joined with `"\n"`; the final
             line feed is removed (dispatch step 3).
         id: The *last event ID* at dispatch time (dispatch step 1). It
-            persists across events until the server sends another ``id``
-            field, exactly like ``MessageEvent.lastEventId`` in browsers, so
-            an event without an ``id`` line carries the previous ID.
+            persists across events until the server sends another `id`
+            field, exactly like `MessageEvent.lastEventId` in browsers, so
+            an event without an `id` line carries the previous ID.
         retry: The reconnection time in milliseconds if the block that
-            produced this event had a valid ``retry`` field, else ``None``.
-            The stream-wide value is :attr:`ssec_proto.Decoder.retry`.
+            produced this event had a valid `retry` field, else `None`.
+            The stream-wide value is [`ssec_proto.Decoder.retry`][ssec_proto.Decoder.retry].
     """
 
     __slots__ = ()
@@ -111,10 +111,10 @@ class Event(tuple[str, str, str, "int | None"]):
         return self
 
     def json(self, **kwargs: Any) -> Any:
-        """Parse :attr:`data` as JSON.
+        """Parse `data` as JSON.
 
         Args:
-            **kwargs: Passed on to :func:`json.loads`.
+            **kwargs: Passed on to `json.loads()`.
 
         Returns:
             The decoded JSON value.

@@ -1,37 +1,23 @@
 """The connection policy: when to reconnect, how long to wait, when to give up.
 
-:class:`ReconnectPolicy` is the EventSource connection algorithm without the
-connection. The driver (an adapter, or your own loop) tells it what happened
-(a response arrived, the body delivered data, the stream ended or broke) and
-gets back *advice*: :class:`Proceed`, :class:`Reconnect`, :class:`Stop` or
-:class:`Fail`. The policy never sleeps, never reads a clock and never draws a
-random number by itself: time and randomness are injected, so every decision
-is reproducible in a test. The driver's loop::
+[`ReconnectPolicy`][ssec_proto.ReconnectPolicy] is the EventSource connection
+algorithm without the connection. The driver tells it what happened (a
+response arrived, the body brought bytes, the stream ended or broke) and gets
+back what to do next, one of the [lifecycle](ssec_proto._lifecycle) notices:
+[`Opened`][ssec_proto.Opened] (read the body), [`Retrying`][ssec_proto.Retrying]
+(wait, then reconnect), [`Closed`][ssec_proto.Closed] (stop) or
+[`Failed`][ssec_proto.Failed] (raise). The policy never sleeps, never reads a
+clock and never draws a random number by itself: time and randomness are
+injected, so every decision is reproducible in a test.
 
-    policy = ReconnectPolicy(rng=random.Random(), clock=time.monotonic)
-    decoder = Decoder(last_event_id=policy.last_event_id)
-    while True:
-        response = send(policy.request_headers())  # failed: transport_failed(exc)
-        # start_of_body: up to config.max_error_body bytes, if classify_response()
-        # says the response is not RESPONSE_OK.
-        advice = policy.response_received(response.status, response.headers, start_of_body)
-        if isinstance(advice, Proceed):
-            for chunk in response.body:  # failed: transport_failed or idle_timed_out
-                events = decoder.feed(chunk)
-                policy.data_received(len(events), last_event_id=decoder.last_event_id,
-                                     retry=decoder.retry)
-                yield from events
-            advice = policy.stream_ended()
-        if isinstance(advice, Reconnect):
-            sleep(advice.delay); decoder.reset(); policy.reconnecting()
-        elif isinstance(advice, Stop):
-            return
-        else:
-            raise advice.error  # its __cause__ is already chained
+The policy reads the body through its [`Decoder`][ssec_proto.Decoder], which
+is the one owner of the stream's last event ID and reconnection time: the
+policy asks it for them when it builds a request or a delay, and copies
+nothing.
 
-Rule 1, after h11's ``_state.py``: every state change is a lookup in
-:data:`TRANSITIONS`, in this file. Spec text quoted below is from the WHATWG
-HTML Living Standard, section 9.2 "Server-sent events".
+Rule 1, after h11's `_state.py`: every state change is a lookup in
+`TRANSITIONS`, in this file. Spec text quoted below is from the WHATWG HTML
+Living Standard, section 9.2 "Server-sent events".
 """
 
 from __future__ import annotations
@@ -40,9 +26,17 @@ import enum
 import math
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Final, TypeAlias, final
+from typing import TYPE_CHECKING, Final, final
 
-from ._errors import PolicyError, ResponseError, RetriesExhausted, SSEError
+from ._decoder import Decoder
+from ._errors import (
+    ConnectionFailed,
+    EventTimeout,
+    LimitExceeded,
+    PolicyError,
+    ResponseError,
+    RetriesExhausted,
+)
 from ._http import (
     build_headers,
     check_last_event_id,
@@ -51,31 +45,29 @@ from ._http import (
     header_pairs,
     is_event_stream,
     parse_retry_after,
+    resume_from,
 )
+from ._lifecycle import Closed, Failed, Opened, Retrying
 
 if TYPE_CHECKING:
     import random
     from collections.abc import Callable, Mapping
     from collections.abc import Set as AbstractSet
 
+    from ._events import Event
     from ._http import HeadersLike
 
 __all__ = [
     "DEFAULT_RECONNECTION_TIME",
     "DEFAULT_RETRY_STATUSES",
     "TRANSITIONS",
-    "Advice",
     "ConnectionInput",
     "ConnectionState",
-    "Fail",
-    "Proceed",
-    "Reconnect",
     "ReconnectConfig",
     "ReconnectPolicy",
-    "Stop",
 ]
 
-#: The reconnection time, in seconds, until the server sends a ``retry``
+#: The reconnection time, in seconds, until the server sends a `retry`
 #: field. The spec leaves it "implementation-defined ..., probably in the
 #: region of a few seconds"; Chromium and Node's undici use 3 s (Firefox 5 s).
 DEFAULT_RECONNECTION_TIME: Final = 3.0
@@ -88,23 +80,23 @@ DEFAULT_RETRY_STATUSES: Final = frozenset({429, 502, 503, 504})
 
 
 class ConnectionState(enum.Enum):
-    """Where a :class:`ReconnectPolicy` is, after EventSource's ``readyState``."""
+    """Where a policy is, after EventSource's `readyState`."""
 
     #: A request is being made; report its response (or its failure). The
     #: state a policy starts in, like a new EventSource.
     CONNECTING = "CONNECTING"
     #: The response is an event stream and its body is being read.
     OPEN = "OPEN"
-    #: Waiting out a :class:`Reconnect` delay. EventSource reports this as
-    #: ``CONNECTING`` too ("it was closed and the user agent is reconnecting").
+    #: Waiting out a `Retrying` delay. EventSource reports this as
+    #: `CONNECTING` too ("it was closed and the user agent is reconnecting").
     WAITING = "WAITING"
-    #: Finished for good: stopped, failed, or closed. Only ``close()`` is
+    #: Finished for good: stopped, failed, or closed. Only `close()` is
     #: accepted, and does nothing.
     CLOSED = "CLOSED"
 
     @property
     def ready_state(self) -> int:
-        """The EventSource ``readyState`` number: 0, 1 or 2."""
+        """The EventSource `readyState` number: 0, 1 or 2."""
         return _READY_STATE[self]
 
 
@@ -117,17 +109,17 @@ _READY_STATE = {
 
 
 class ConnectionInput(enum.Enum):
-    """What the driver reports; each :class:`ReconnectPolicy` method is one."""
+    """What the driver reports; each method of the policy is one."""
 
-    #: A 200 response whose ``Content-Type`` is ``text/event-stream``.
+    #: A 200 response whose `Content-Type` is `text/event-stream`.
     RESPONSE_OK = "RESPONSE_OK"
     #: A 204 No Content response: the server says stop.
     RESPONSE_NO_CONTENT = "RESPONSE_NO_CONTENT"
-    #: A status in ``retry_statuses`` (e.g. 503): try again later.
+    #: A status in `retry_statuses` (e.g. 503): try again later.
     RESPONSE_RETRYABLE = "RESPONSE_RETRYABLE"
     #: Any other response: "fail the connection".
     RESPONSE_FATAL = "RESPONSE_FATAL"
-    #: Body bytes were decoded (whether or not they completed an event).
+    #: Body bytes arrived (whether or not they completed an event).
     DATA_RECEIVED = "DATA_RECEIVED"
     #: The body ended cleanly.
     END_OF_STREAM = "END_OF_STREAM"
@@ -144,12 +136,12 @@ class ConnectionInput(enum.Enum):
 _S = ConnectionState
 _I = ConnectionInput
 
-#: Every transition of the policy: ``{(state, input): next state}``. A pair
-#: that is missing is a driver bug and raises :class:`~ssec_proto.PolicyError`.
-#: The table holds no conditions: an input that leads to ``WAITING`` is
-#: followed at once by ``CLOSE`` when the policy gives up (a limit was reached,
-#: or the request may not reconnect), which the :class:`Stop` or
-#: :class:`Fail` advice reports.
+#: Every transition of the policy: `{(state, input): next state}`. A pair
+#: that is missing is a driver bug and raises
+#: [`PolicyError`][ssec_proto.PolicyError]. The table holds no conditions: an
+#: input that leads to `WAITING` is followed at once by `CLOSE` when the
+#: policy gives up (a limit was reached, the request may not reconnect, or the
+#: failure would repeat), which the `Closed` or `Failed` answer reports.
 TRANSITIONS: Final[Mapping[tuple[ConnectionState, ConnectionInput], ConnectionState]] = (
     MappingProxyType(
         {
@@ -176,72 +168,6 @@ TRANSITIONS: Final[Mapping[tuple[ConnectionState, ConnectionInput], ConnectionSt
 )
 
 
-@final
-@dataclass(frozen=True, slots=True)
-class Proceed:
-    """Read the response body: it is an event stream (the policy is ``OPEN``)."""
-
-
-@final
-@dataclass(frozen=True, slots=True)
-class Reconnect:
-    """Wait ``delay`` seconds, call ``reconnecting()``, then send a new request.
-
-    Attributes:
-        delay: Seconds to wait before the next request.
-        reason: What ended the connection, in words, for logs.
-        attempt: Which reconnection this is since the last connection that
-            delivered events: 1 for the first.
-        error: The failure behind it, if any: the driver's exception, or a
-            :class:`~ssec_proto.ResponseError` for a retryable status.
-    """
-
-    delay: float
-    reason: str
-    attempt: int
-    error: BaseException | None = None
-
-
-@final
-@dataclass(frozen=True, slots=True)
-class Stop:
-    """End normally, without an error and without reconnecting.
-
-    After a 204 No Content, or at the end of a stream that may not reconnect
-    (a non-GET request, or ``max_attempts=0``).
-
-    Attributes:
-        reason: Why, in words, for logs.
-    """
-
-    reason: str
-
-
-@final
-@dataclass(frozen=True, slots=True)
-class Fail:
-    """Raise :attr:`error`: the connection failed for good.
-
-    Attributes:
-        error: A :class:`~ssec_proto.ResponseError` (the server answered with
-            something other than an event stream) or a
-            :class:`~ssec_proto.RetriesExhausted` (the policy gave up). Its
-            ``__cause__`` is already set, so ``raise advice.error`` shows the
-            failure behind it.
-    """
-
-    error: SSEError
-
-    @property
-    def reason(self) -> str:
-        """The error message, for logs."""
-        return str(self.error)
-
-
-#: The four kinds of advice, for annotations and ``match`` statements.
-Advice: TypeAlias = Proceed | Reconnect | Stop | Fail
-
-
 def _check(
     name: str, value: object, minimum: float, maximum: float = math.inf, *, integer: bool = False
 ) -> None:
@@ -257,56 +183,73 @@ def _check(
 @final
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ReconnectConfig:
-    """The options of a :class:`ReconnectPolicy`, validated on creation.
+    """The options of a [`ReconnectPolicy`][ssec_proto.ReconnectPolicy], validated on creation.
 
-    The n-th reconnection in a row (``attempt`` n) waits ``min(max_delay,
-    reconnection_time * backoff_multiplier ** (n - 1))`` seconds, plus up to
-    ``jitter`` times that at random, and at least as long as a
-    ``Retry-After`` header asks (up to ``max_retry_after``). The run of
-    attempts starts over once a connection delivers an event.
+    The first reconnection after a connection that delivered an event waits
+    the reconnection time (the server's `retry`, or `reconnection_time`), as
+    the spec says. Each further one in a row (`attempt` n) waits
+    `min(max_delay, max(reconnection_time, min_delay) * backoff_multiplier **
+    (n - 1))` seconds. Every wait gets up to `jitter` times more at random, is
+    at least as long as a `Retry-After` header asks (up to
+    `max_retry_after`), and never lets a request start less than `min_delay`
+    after the one before. The run of attempts starts over once a connection
+    delivers an event.
 
     Attributes:
         reconnection_time: Seconds to wait before the first reconnection, until
-            the server's ``retry`` field replaces it. See
-            :data:`DEFAULT_RECONNECTION_TIME`.
+            the server's `retry` field replaces it. See
+            [`DEFAULT_RECONNECTION_TIME`][ssec_proto.DEFAULT_RECONNECTION_TIME].
         backoff_multiplier: Growth of the delay per failed attempt in a row.
             2 (doubling) is the usual choice: few attempts reach the cap, and
             each one halves the load on a struggling server.
+        min_delay: The floor, in seconds, that backoff grows from whatever
+            the server's `retry` says (a `retry: 0` is honoured once, after a
+            stream that delivered events, not for a run of failures), and the
+            shortest time between the starts of two requests, so that a
+            server that ends every stream at once is asked at most twice a
+            second. 0 turns the floor off; it never exceeds `max_delay`.
         max_delay: Cap, in seconds, on the delay before jitter, including a
-            server's ``retry`` (as LaunchDarkly's SSE clients do): 30 s keeps
+            server's `retry` (as LaunchDarkly's SSE clients do): 30 s keeps
             a recovered server from waiting long for its clients while
             spacing out the attempts on one that is down.
         jitter: Fraction of extra random wait, from 0 to 1. The spec allows
             only *longer* waits ("Wait a delay equal to the reconnection
             time of the event source. Optionally, wait some more."), so the
-            delay is drawn from ``[d, d * (1 + jitter)]``. 0.5 spreads out
+            delay is drawn from `[d, d * (1 + jitter)]`. 0.5 spreads out
             clients that lost the same server at the same moment.
         max_attempts: Reconnections in a row without an event before giving
-            up with :class:`~ssec_proto.RetriesExhausted`, or ``None`` for no
-            limit (as in browsers). The default 10 gives up after about five
-            minutes of a server being down instead of hanging forever, yet a
-            stream that drops now and then never runs out: any event starts
-            the count over. ``0`` disables reconnection: the stream ends at
-            the server's end of stream and any failure raises.
+            up with [`RetriesExhausted`][ssec_proto.RetriesExhausted], or
+            `None` for no limit (as in browsers). The default 10 gives up
+            after about five minutes of a server being down instead of
+            hanging forever, yet a stream that drops now and then never runs
+            out: any event starts the count over. `0` disables
+            reconnection: the stream ends at the server's end of stream and
+            any failure raises.
         max_elapsed: Seconds from the first failure of a run after which no
-            reconnection is scheduled, or ``None`` for no limit (the
-            default; ``max_attempts`` already bounds a run).
+            reconnection is scheduled, or `None` for no limit (the default;
+            `max_attempts` already bounds a run).
         retry_statuses: HTTP statuses (400-599) that back off and reconnect
-            instead of failing. See :data:`DEFAULT_RETRY_STATUSES`.
-        max_retry_after: Cap, in seconds, on the ``Retry-After`` wait that
-            is honoured. Two minutes is longer than any overload worth
-            waiting out silently, and short enough that a misconfigured
-            server cannot park a client for hours.
+            instead of failing. See
+            [`DEFAULT_RETRY_STATUSES`][ssec_proto.DEFAULT_RETRY_STATUSES].
+        max_retry_after: Cap, in seconds, on the `Retry-After` wait that is
+            honoured. Two minutes is longer than any overload worth waiting
+            out silently, and short enough that a misconfigured server cannot
+            park a client for hours.
         max_error_body: Bytes of a failed response's body to keep in
-            :attr:`~ssec_proto.ResponseError.body`; drivers read no more.
-            4 KiB holds any JSON error document an API sends.
+            [`ResponseError.body`][ssec_proto.ResponseError]; drivers read no
+            more. 4 KiB holds any JSON error document an API sends.
+        error_body_timeout: Seconds a driver waits for those bytes: a failed
+            response's body is what arrived within this time, so a server
+            that sends an error's headers and then holds the connection open
+            cannot stall the failure.
         reconnect_non_get: Also reconnect non-GET requests (such as the POST
-            streams of LLM APIs). Off by default: repeating a POST repeats
-            its side effects, and such streams end when the answer does.
+            streams of LLM APIs). Off by default: repeating a POST repeats its
+            side effects, and such streams end when the answer does.
     """
 
     reconnection_time: float = DEFAULT_RECONNECTION_TIME
     backoff_multiplier: float = 2.0
+    min_delay: float = 0.5
     max_delay: float = 30.0
     jitter: float = 0.5
     max_attempts: int | None = 10
@@ -314,11 +257,13 @@ class ReconnectConfig:
     retry_statuses: AbstractSet[int] = DEFAULT_RETRY_STATUSES
     max_retry_after: float = 120.0
     max_error_body: int = 4096
+    error_body_timeout: float = 1.0
     reconnect_non_get: bool = False
 
     def __post_init__(self) -> None:
         _check("max_delay", self.max_delay, 0)
         _check("reconnection_time", self.reconnection_time, 0, self.max_delay)
+        _check("min_delay", self.min_delay, 0)
         _check("backoff_multiplier", self.backoff_multiplier, 1)
         _check("jitter", self.jitter, 0, 1)
         _check("max_retry_after", self.max_retry_after, 0)
@@ -327,6 +272,7 @@ class ReconnectConfig:
         if self.max_attempts is not None:
             _check("max_attempts", self.max_attempts, 0, integer=True)
         _check("max_error_body", self.max_error_body, 0, integer=True)
+        _check("error_body_timeout", self.error_body_timeout, 0)
         if not isinstance(self.reconnect_non_get, bool):
             raise TypeError("reconnect_non_get must be a bool")
         statuses = frozenset(self.retry_statuses)
@@ -336,44 +282,77 @@ class ReconnectConfig:
 
 
 class ReconnectPolicy:
-    """The sans-IO reconnection policy of one event source.
+    """The sans-IO reconnection policy of one event source, with its decoder.
 
-    Create one per stream (per ``connect()`` call); it starts in
-    :attr:`ConnectionState.CONNECTING`. Each method below reports one
-    :class:`ConnectionInput`; one the current state does not accept raises
-    :class:`~ssec_proto.PolicyError` and changes nothing.
+    Create one per stream; it starts in `ConnectionState.CONNECTING`. Each
+    method below reports one `ConnectionInput`; one the current state does
+    not accept raises [`PolicyError`][ssec_proto.PolicyError] and changes
+    nothing. A driver's loop, with `send`, `sleep` and the body's chunks
+    standing for its I/O:
+
+    ```python
+    policy = ReconnectPolicy(rng=random.Random(), clock=time.monotonic)
+    while True:
+        try:
+            response = send(policy.request_headers())
+        except OSError as exc:
+            answer = policy.transport_failed(exc)
+        else:
+            # With the start of the body if the response is not an event
+            # stream (see classify_response):
+            answer = policy.response_received(response.status, response.headers)
+            if isinstance(answer, Opened):
+                for chunk in response.body:  # or transport_failed, idle_timed_out
+                    for event in policy.feed(chunk):
+                        print(event.data)
+                answer = policy.stream_ended()
+        if isinstance(answer, Retrying):
+            sleep(answer.delay)
+            policy.reconnecting()
+        elif isinstance(answer, Closed):
+            break
+        else:
+            raise answer.error  # its __cause__ is already chained
+    ```
 
     Args:
-        config: The options; ``None`` for the defaults.
-        rng: The source of jitter, e.g. ``random.Random()``; a seeded one in
-            tests. Only its ``random()`` method is called.
-        clock: Monotonic seconds, e.g. ``time.monotonic``; read once per
-            failure, to measure ``max_elapsed``.
-        wall_clock: Seconds since the Unix epoch, e.g. ``time.time``, for a
-            ``Retry-After`` given as an HTTP-date. Without it such a date is
+        config: The options; `None` for the defaults.
+        rng: The source of jitter, e.g. `random.Random()`; a seeded one in
+            tests. Only its `random()` method is called.
+        clock: Monotonic seconds, e.g. `time.monotonic`; read at each
+            response, reconnection and failure, to space requests and measure
+            `max_elapsed`.
+        wall_clock: Seconds since the Unix epoch, e.g. `time.time`, for a
+            `Retry-After` given as an HTTP-date. Without it such a date is
             ignored (delay-seconds still work).
         method: The request method. Only GET reconnects, unless
-            ``config.reconnect_non_get``.
+            `config.reconnect_non_get`.
         headers: The caller's request headers; copied, never modified.
-        last_event_id: The last event ID to resume from. ``None`` takes the
-            caller's ``Last-Event-ID`` header, if any, else ``""``.
+        last_event_id: The last event ID to resume from. `None` takes the
+            caller's `Last-Event-ID` header, if any, else `""`. Not together
+            with `decoder`.
+        decoder: The [`Decoder`][ssec_proto.Decoder] that reads the body, for
+            its limits or its `on_comment` callback; `None` makes one. It
+            owns the last event ID and the server's reconnection time: its
+            last event ID is where the stream resumes, whatever
+            `Last-Event-ID` header the caller gave.
 
     Raises:
         TypeError: If an argument has the wrong type.
-        ValueError: If ``last_event_id`` contains NUL, CR or LF.
+        ValueError: If `last_event_id` contains NUL, CR or LF, or is given
+            with a `decoder`.
     """
 
     __slots__ = (
         "_attempts",
         "_clock",
         "_config",
+        "_decoder",
         "_headers",
-        "_last_event_id",
         "_method",
-        "_reconnection_time",
-        "_retry",
         "_rng",
         "_run_start",
+        "_started",
         "_state",
         "_wall_clock",
     )
@@ -388,6 +367,7 @@ class ReconnectPolicy:
         method: str = "GET",
         headers: HeadersLike | None = None,
         last_event_id: str | None = None,
+        decoder: Decoder | None = None,
     ) -> None:
         self._config = ReconnectConfig() if config is None else config
         if not isinstance(self._config, ReconnectConfig):
@@ -399,23 +379,26 @@ class ReconnectPolicy:
         self._wall_clock = wall_clock
         self._method = method.upper()
         self._headers = header_pairs(headers)
-        if last_event_id is None:
-            caller = [v for n, v in self._headers if n.lower() == "last-event-id"]
-            last_event_id = caller[-1] if caller else ""
-        self._last_event_id = check_last_event_id(last_event_id)
-        self._reconnection_time = float(self._config.reconnection_time)
-        # The last retry value taken from data_received().
-        self._retry: int | None = None
+        if decoder is None:
+            resume = check_last_event_id(resume_from(self._headers, last_event_id))
+            decoder = Decoder(last_event_id=resume)
+        elif not isinstance(decoder, Decoder):
+            raise TypeError(f"decoder must be a Decoder, not {type(decoder).__name__}")
+        elif last_event_id is not None:
+            raise ValueError("give last_event_id to the Decoder, not with it")
+        self._decoder = decoder
         self._state = ConnectionState.CONNECTING
         # Reconnections scheduled since the last connection that delivered an
-        # event, and the clock reading at the first failure of that run.
+        # event, the clock reading at the first failure of that run, and when
+        # the current connection started (its reconnection, or its response).
         self._attempts = 0
         self._run_start: float | None = None
+        self._started: float | None = None
 
     def __repr__(self) -> str:
         return (
             f"<ReconnectPolicy {self._method} {self._state.name} attempts={self._attempts} "
-            f"reconnection_time={self._reconnection_time}s>"
+            f"reconnection_time={self.reconnection_time}s>"
         )
 
     @property
@@ -424,19 +407,30 @@ class ReconnectPolicy:
         return self._config
 
     @property
+    def decoder(self) -> Decoder:
+        """The decoder that reads the body, and owns the stream's state."""
+        return self._decoder
+
+    @property
     def state(self) -> ConnectionState:
         """The current state."""
         return self._state
 
     @property
     def last_event_id(self) -> str:
-        """The last event ID string, sent as ``Last-Event-ID`` when not empty."""
-        return self._last_event_id
+        """The decoder's last event ID, sent as `Last-Event-ID` when not empty."""
+        return self._decoder.last_event_id
 
     @property
     def reconnection_time(self) -> float:
-        """The reconnection time in seconds: the server's ``retry``, capped at ``max_delay``."""
-        return self._reconnection_time
+        """The reconnection time in seconds: the server's `retry`, capped at `max_delay`."""
+        retry = self._decoder.retry
+        if retry is None:
+            return float(self._config.reconnection_time)
+        # Compare before dividing: a retry of many digits is too large for a
+        # float.
+        cap = self._config.max_delay
+        return float(cap) if retry > cap * 1000 else retry / 1000
 
     @property
     def attempts(self) -> int:
@@ -444,31 +438,32 @@ class ReconnectPolicy:
         return self._attempts
 
     def request_headers(self) -> list[tuple[str, str]]:
-        """The headers of the next request, values as ``str``.
+        """The headers of the next request, values as `str`.
 
-        The caller's headers, then ``Accept: text/event-stream`` and
-        ``Cache-Control: no-store`` unless the caller set those, then
-        ``Last-Event-ID`` if :attr:`last_event_id` is not empty. A caller's
-        own ``Last-Event-ID`` is replaced by :attr:`last_event_id` (which
-        starts from it), so an ID the stream reset to ``""`` is not sent.
-        See :func:`~ssec_proto._http.build_headers`.
+        The caller's headers, then `Accept: text/event-stream` and
+        `Cache-Control: no-store` unless the caller set those, then
+        `Last-Event-ID` if [`last_event_id`][ssec_proto.ReconnectPolicy.last_event_id]
+        is not empty. A caller's own `Last-Event-ID` is replaced by it (which
+        starts from it), so an ID the stream reset to `""` is not sent.
         """
-        return build_headers(self._headers, self._last_event_id)
+        return build_headers(self._headers, self._decoder.last_event_id)
 
     def request_headers_bytes(self) -> list[tuple[bytes, bytes]]:
-        """:meth:`request_headers` encoded for the wire: names ASCII, values UTF-8.
+        """The headers of `request_headers()` encoded for the wire: names ASCII, values UTF-8.
 
-        Use this form when :attr:`last_event_id` may be non-ASCII: the spec
-        sends it "encoded as UTF-8", which ``str`` header values of httpx
-        (ASCII) or ``http.client`` (Latin-1) cannot express.
+        Use this form when the last event ID may be non-ASCII: the spec sends
+        it "encoded as UTF-8", which `str` header values of httpx (ASCII) or
+        `http.client` (Latin-1) cannot express.
         """
         return encode_headers(self.request_headers())
 
     def classify_response(self, status: int, headers: HeadersLike) -> ConnectionInput:
-        """Say which ``RESPONSE_*`` input a response is, without changing state.
+        """Say which `RESPONSE_*` input a response is, without changing state.
 
-        A driver reads the start of the body (up to ``config.max_error_body``
-        bytes) for :meth:`response_received` unless this is ``RESPONSE_OK``.
+        A driver reads the start of the body (up to `config.max_error_body`
+        bytes, for at most `config.error_body_timeout` seconds) for
+        `response_received()` when this is `RESPONSE_RETRYABLE` or
+        `RESPONSE_FATAL`.
         """
         if status == 200 and is_event_stream(header_dict(headers).get("content-type")):
             return ConnectionInput.RESPONSE_OK
@@ -478,112 +473,119 @@ class ReconnectPolicy:
             return ConnectionInput.RESPONSE_RETRYABLE
         return ConnectionInput.RESPONSE_FATAL
 
-    def response_received(self, status: int, headers: HeadersLike, body: bytes = b"") -> Advice:
+    def response_received(
+        self, status: int, headers: HeadersLike, body: bytes = b""
+    ) -> Opened | Retrying | Closed | Failed:
         """Report the response to the current request.
 
         Args:
             status: The HTTP status code.
             headers: The response headers.
             body: The start of the body when it is not an event stream (see
-                :meth:`classify_response`); it is cut to ``max_error_body``.
+                `classify_response()`); it is cut to `max_error_body`.
 
         Returns:
-            :class:`Proceed` for an event stream; :class:`Stop` for 204 No
-            Content; :class:`Reconnect` or :class:`Fail` for a retryable
-            status; :class:`Fail` with a :class:`~ssec_proto.ResponseError`
-            for anything else: "if res's status is not 200, or if res's
-            `Content-Type` is not `text/event-stream`, then fail the
-            connection".
+            `Opened` for an event stream; `Closed` for 204 No Content;
+            `Retrying` or `Failed` for a retryable status; `Failed` with a
+            [`ResponseError`][ssec_proto.ResponseError] for anything else:
+            "if res's status is not 200, or if res's `Content-Type` is not
+            `text/event-stream`, then fail the connection".
         """
         kind = self.classify_response(status, headers)
+        fields = header_dict(headers)
+        self._started = self._clock()
         if kind is ConnectionInput.RESPONSE_OK:
             self._fire(kind)
-            return Proceed()
+            return Opened(status, fields)
         if kind is ConnectionInput.RESPONSE_NO_CONTENT:
             # "a client can be told to stop reconnecting using the HTTP 204
             # No Content response code"
             self._fire(kind)
-            return Stop("HTTP 204 No Content: the server asked not to reconnect")
-        fields = header_dict(headers)
+            return Closed("HTTP 204 No Content: the server asked not to reconnect")
         error = ResponseError(status, fields, bytes(body[: self._config.max_error_body]))
         if kind is ConnectionInput.RESPONSE_FATAL:
             # "Once the user agent has failed the connection, it does not
             # attempt to reconnect."
             self._fire(kind)
-            return Fail(error)
+            return Failed(error)
         retry_after = fields.get("retry-after")
         now = None if self._wall_clock is None else self._wall_clock()
         reason = f"HTTP {status}" + (f" with Retry-After: {retry_after}" if retry_after else "")
         return self._connection_lost(kind, reason, error, parse_retry_after(retry_after, now))
 
-    def data_received(self, events: int, *, last_event_id: str, retry: int | None) -> None:
-        """Report what the decoder made of a chunk of the body.
+    def feed(self, data: bytes | bytearray | memoryview) -> list[Event]:
+        """Decode the next chunk of the body; returns the events it completes.
 
-        Call it after every :meth:`~ssec_proto.Decoder.feed`, even one that
-        returned no events: an ``id`` or ``retry`` field takes effect without
-        an event, and the next request must carry it.
+        An event starts the run of reconnection attempts over.
 
-        Args:
-            events: How many events the chunk completed. Any event starts the
-                run of reconnection attempts over.
-            last_event_id: The decoder's :attr:`~ssec_proto.Decoder.last_event_id`.
-            retry: The decoder's :attr:`~ssec_proto.Decoder.retry` in
-                milliseconds; it replaces the reconnection time and outlives
-                the connection. ``None`` keeps the current one.
+        Raises:
+            LimitExceeded: The decoder's limit error (with the chunk's
+                complete events in `.events`). The stream has failed: the
+                policy is closed, since reconnecting would only fetch the
+                same oversized event again.
         """
-        # Drivers call this for every chunk, so what did not change since the
-        # last call (the decoder hands back the same objects) is not checked
-        # again, and OPEN takes DATA_RECEIVED without a table lookup.
-        if type(events) is not int or events < 0:
-            _check("events", events, 0, integer=True)
-        if retry is self._retry:
-            retry = None
-        elif retry is not None:
-            _check("retry", retry, 0, integer=True)
-        if last_event_id is not self._last_event_id:
-            check_last_event_id(last_event_id)
         if self._state is not _S.OPEN:
             self._fire(ConnectionInput.DATA_RECEIVED)
-        self._last_event_id = last_event_id
-        if retry is not None:
-            self._retry = retry
-            # Compare before dividing: a retry of thousands of digits is too
-            # large for a float.
-            cap = self._config.max_delay
-            self._reconnection_time = cap if retry > cap * 1000 else retry / 1000
+        try:
+            events = self._decoder.feed(data)
+        except LimitExceeded:
+            self._fire(ConnectionInput.CLOSE)
+            raise
         if events:
             self._attempts = 0
             self._run_start = None
+        return events
 
-    def stream_ended(self) -> Reconnect | Stop | Fail:
-        """Report that the body ended cleanly; returns the advice."""
+    def stream_ended(self) -> Retrying | Closed | Failed:
+        """Report that the body ended cleanly; returns what to do."""
         return self._connection_lost(ConnectionInput.END_OF_STREAM, "the server ended the stream")
 
-    def transport_failed(self, error: BaseException | None = None) -> Reconnect | Stop | Fail:
-        """Report that connecting or reading failed; returns the advice.
+    def transport_failed(
+        self, error: BaseException | None = None, *, permanent: bool = False
+    ) -> Retrying | Closed | Failed:
+        """Report that connecting or reading failed; returns what to do.
 
         Args:
-            error: The transport's exception, chained to a final
-                :class:`~ssec_proto.RetriesExhausted`.
+            error: The transport's exception, chained to the error a
+                `Failed` answer carries.
+            permanent: The same request would fail the same way again (a
+                redirect to a scheme other than http and https, or to a URL
+                that cannot be requested): fail at once, with a
+                [`ConnectionFailed`][ssec_proto.ConnectionFailed].
         """
         what = "the connection failed" if error is None else _describe(error)
+        if permanent:
+            self._fire(ConnectionInput.TRANSPORT_ERROR)
+            message = f"{what} (not retried: it would fail again)"
+            return self._fail(ConnectionFailed(message, reason=what), error)
         return self._connection_lost(ConnectionInput.TRANSPORT_ERROR, what, error)
 
-    def idle_timed_out(self, error: BaseException | None = None) -> Reconnect | Stop | Fail:
+    def idle_timed_out(self, error: BaseException | None = None) -> Retrying | Closed | Failed:
         """Report that nothing arrived within the driver's idle timeout.
 
         Args:
-            error: The timeout exception, if the driver has one.
+            error: The timeout exception, if the driver has one; an
+                [`EventTimeout`][ssec_proto.EventTimeout] when bytes arrived
+                but no event did.
         """
-        what = "no data arrived within the idle timeout"
+        if isinstance(error, EventTimeout):
+            what = str(error)
+        else:
+            what = "no data arrived within the idle timeout"
         return self._connection_lost(ConnectionInput.IDLE_TIMEOUT, what, error)
 
     def reconnecting(self) -> None:
-        """Report that the :class:`Reconnect` delay is over and a new request is being made."""
+        """Report that the `Retrying` delay is over and a new request is being made.
+
+        The decoder starts a new stream: a partial event is dropped, the
+        last event ID and reconnection time are kept.
+        """
         self._fire(ConnectionInput.CONNECT)
+        self._decoder.reset()
+        self._started = self._clock()
 
     def close(self) -> None:
-        """Close for good, like ``EventSource.close()``; harmless when closed."""
+        """Close for good, like `EventSource.close()`; harmless when closed."""
         self._fire(ConnectionInput.CLOSE)
 
     def _fire(self, event: ConnectionInput) -> None:
@@ -604,7 +606,7 @@ class ReconnectPolicy:
         reason: str,
         error: BaseException | None = None,
         retry_after: float | None = None,
-    ) -> Reconnect | Stop | Fail:
+    ) -> Retrying | Closed | Failed:
         # The connection is over: decide between waiting and giving up.
         self._fire(event)
         config = self._config
@@ -621,8 +623,13 @@ class ReconnectPolicy:
             )
             if event is ConnectionInput.END_OF_STREAM:
                 self._fire(ConnectionInput.CLOSE)
-                return Stop(f"{reason}; {why}")
-            return self._give_up(f"not reconnecting, {why}: {reason}", error, elapsed, reason)
+                return Closed(f"{reason}; {why}")
+            if isinstance(error, ResponseError):
+                # Nothing was retried: the response is the whole story.
+                self._fire(ConnectionInput.CLOSE)
+                return Failed(error)
+            message = f"{reason} (not reconnecting: {why})"
+            return self._fail(ConnectionFailed(message, reason=reason), error)
         if config.max_attempts is not None and attempt > config.max_attempts:
             return self._give_up(
                 f"gave up after {_attempts(self._attempts)} in {elapsed:.1f}s "
@@ -631,7 +638,7 @@ class ReconnectPolicy:
                 elapsed,
                 reason,
             )
-        delay = self._delay(attempt, retry_after)
+        delay = self._delay(attempt, now, retry_after)
         if config.max_elapsed is not None and elapsed + delay > config.max_elapsed:
             return self._give_up(
                 f"gave up after {_attempts(self._attempts)}: the next would start "
@@ -642,11 +649,16 @@ class ReconnectPolicy:
                 reason,
             )
         self._attempts = attempt
-        return Reconnect(delay, reason, attempt, error)
+        return Retrying(delay, reason, attempt, error)
 
-    def _delay(self, attempt: int, retry_after: float | None) -> float:
+    def _delay(self, attempt: int, now: float, retry_after: float | None) -> float:
         config = self._config
-        base = self._reconnection_time
+        base = self.reconnection_time
+        floor = min(config.min_delay, config.max_delay)
+        if attempt > 1:
+            # A run of failures backs off from the floor, whatever the
+            # server's retry says: a retry of 0 must not turn it into a flood.
+            base = max(base, floor)
         try:
             growth = config.backoff_multiplier ** (attempt - 1)
         except OverflowError:  # a run of over a thousand attempts, no limit set
@@ -656,16 +668,23 @@ class ReconnectPolicy:
         delay = backoff * (1 + config.jitter * self._rng.random())
         if retry_after is not None:
             delay = max(delay, min(retry_after, config.max_retry_after))
+        # Requests start at least min_delay apart, even when each stream
+        # delivered an event and the server asked for no wait.
+        if self._started is not None:
+            delay = max(delay, floor - (now - self._started))
         return delay
 
     def _give_up(
         self, message: str, cause: BaseException | None, elapsed: float, reason: str
-    ) -> Fail:
-        self._fire(ConnectionInput.CLOSE)
+    ) -> Failed:
         error = RetriesExhausted(message, attempts=self._attempts, elapsed=elapsed, reason=reason)
+        return self._fail(error, cause)
+
+    def _fail(self, error: ConnectionFailed, cause: BaseException | None) -> Failed:
+        self._fire(ConnectionInput.CLOSE)
         error.__cause__ = cause
         error.__suppress_context__ = True
-        return Fail(error)
+        return Failed(error)
 
 
 def _attempts(count: int) -> str:

@@ -1,41 +1,43 @@
 """Hypothesis strategies for property-testing any Server-Sent Events parser.
 
-Install the ``hypothesis`` extra (``pip install 'ssec-proto[hypothesis]'``);
+Install the `hypothesis` extra (`pip install 'ssec-proto[hypothesis]'`);
 the rest of ssec-proto never imports this module.
 
-:func:`streams` generates ``text/event-stream`` bytes together with exactly
+`streams()` generates `text/event-stream` bytes together with exactly
 what a parser that follows WHATWG HTML "Interpreting an event stream" must
 produce from them. The expectation is computed from the way each stream is
 built, not by running a parser, so it can judge any parser, including ours.
-:func:`chunkings` splits bytes the way a network might (including inside
-CR LF pairs, the BOM and multi-byte characters), and :func:`events` generates
+`chunkings()` splits bytes the way a network might (including inside
+CR LF pairs, the BOM and multi-byte characters), and `events()` generates
 events that an encoder can carry faithfully.
 
-Testing your own parser takes a few lines::
+Testing your own parser takes a few lines:
 
-    from hypothesis import given
-    from ssec_proto.strategies import chunked_streams
+```python
+from hypothesis import given
+from ssec_proto.strategies import chunked_streams
 
-    @given(chunked_streams())
-    def test_my_parser(case):
-        stream, chunks = case
-        parser = MyParser()
-        events = [e for chunk in chunks for e in parser.feed(chunk)]
-        assert [(e.type, e.data, e.last_event_id) for e in events] == [
-            (e.event, e.data, e.id) for e in stream.events
-        ]
-        assert parser.last_event_id == stream.last_event_id
-        assert parser.reconnection_time == stream.retry
+@given(chunked_streams())
+def test_my_parser(case):
+    stream, chunks = case
+    parser = MyParser()
+    events = [e for chunk in chunks for e in parser.feed(chunk)]
+    assert [(e.type, e.data, e.last_event_id) for e in events] == [
+        (e.event, e.data, e.id) for e in stream.events
+    ]
+    assert parser.last_event_id == stream.last_event_id
+    assert parser.reconnection_time == stream.retry
+```
 
-The expected values use ssec-proto's :class:`~ssec_proto.Event`: ``event``
-is the type (``"message"`` by default), ``data`` the data lines joined with
-LF, ``id`` the last event ID at dispatch time (it persists across events, like
-``MessageEvent.lastEventId``), and ``retry`` the reconnection time set in the
+The expected values use ssec-proto's [`Event`][ssec_proto.Event]: `event`
+is the type (`"message"` by default), `data` the data lines joined with
+LF, `id` the last event ID at dispatch time (it persists across events, like
+`MessageEvent.lastEventId`), and `retry` the reconnection time set in the
 event's own block, if any (an ssec-proto addition; compare
-``Stream.retry`` with your parser's reconnection time instead if it has no
+`Stream.retry` with your parser's reconnection time instead if it has no
 such thing). Where the spec's wording leaves room, the expectations follow
-ssec-proto's reading: a ``retry`` field with an empty value is ignored, like
-any value that is not all ASCII digits. Valid ``retry`` values stay below
+ssec-proto's reading: a `retry` field with an empty value is ignored, like
+any value that is not all ASCII digits. Valid `retry` values stay below
 10**10, so parsers that store milliseconds in 64 bits are not tripped up.
 """
 
@@ -152,9 +154,9 @@ class Stream(NamedTuple):
         raw: The stream's bytes, from the start of the response body.
         events: The events a conforming parser dispatches, in order.
         last_event_id: The last event ID string after the whole stream (what
-            a reconnect sends as ``Last-Event-ID``; ``""`` if none).
+            a reconnect sends as `Last-Event-ID`; `""` if none).
         retry: The reconnection time in milliseconds set by the stream's last
-            valid ``retry`` field, or ``None`` if it has none.
+            valid `retry` field, or `None` if it has none.
     """
 
     raw: bytes
@@ -167,11 +169,11 @@ _BOOLEANS = st.booleans()
 
 
 def _binary(max_size: int) -> SearchStrategy[bytes]:
-    """Like ``st.binary(max_size=...)``, but safe under ``python -bb``.
+    """Like `st.binary(max_size=...)`, but safe under `python -bb`.
 
     Hypothesis caches test cases keyed by their raw choices, so a bytes choice
-    can be compared with an int one (``hash(b"") == hash(0)``), which raises
-    BytesWarning under ``-bb``. Drawing the bytes as ints avoids that.
+    can be compared with an int one (`hash(b"") == hash(0)`), which raises
+    BytesWarning under `-bb`. Drawing the bytes as ints avoids that.
     """
     return st.lists(st.integers(0, 255), max_size=max_size).map(bytes)
 
@@ -183,11 +185,11 @@ _INVALID_FRAGMENTS = st.sampled_from(_INVALID_UTF8)
 
 @functools.cache
 def _text(exclude: str, min_size: int = 0, max_size: int = 8) -> SearchStrategy[str]:
-    """Text without the characters in ``exclude``, rich in tricky characters.
+    """Text without the characters in `exclude`, rich in tricky characters.
 
     Built from pieces (a tricky character, a bit of ASCII, or a run of any
     characters) so that every tricky character is likely to show up; lengths
-    are approximate. ``st.text(one_of(...))`` would merge the alphabet into
+    are approximate. `st.text(one_of(...))` would merge the alphabet into
     one set of characters and lose that bias.
     """
     pieces = [piece for piece in (*_TRICKY_CHARS, "a", "0", "xyz") if piece not in exclude]
@@ -201,16 +203,16 @@ def _text(exclude: str, min_size: int = 0, max_size: int = 8) -> SearchStrategy[
 def events() -> SearchStrategy[Event]:
     """Events that the text/event-stream format can carry faithfully.
 
-    Encoding an event with ``encode(e.data, event=e.event, id=e.id,
-    retry=e.retry)`` and decoding it gives back an equal event: the type is
-    never empty (the default is ``"message"``), type and id contain no CR, LF
+    Encoding an event with `encode(e.data, event=e.event, id=e.id,
+    retry=e.retry)` and decoding it gives back an equal event: the type is
+    never empty (the default is `"message"`), type and id contain no CR, LF
     or NUL, the data contains no CR (its lines are received joined with LF,
-    so it may contain LF), and retry is ``None`` or a non-negative int. The
+    so it may contain LF), and retry is `None` or a non-negative int. The
     values include empty strings, leading spaces, colons, NUL and characters
     such as U+2028, U+0085, VT and FF that are not SSE line breaks.
 
     Returns:
-        A strategy of :class:`~ssec_proto.Event` values.
+        A strategy of [`Event`][ssec_proto.Event] values.
     """
     return st.builds(
         Event,
@@ -222,7 +224,7 @@ def events() -> SearchStrategy[Event]:
 
 
 def _interesting_cuts(data: bytes) -> list[int]:
-    """Offsets (1 to len - 1) where splitting ``data`` is most likely to hurt."""
+    """Offsets (1 to len - 1) where splitting `data` is most likely to hurt."""
     cuts: set[int] = set()
     if data.startswith(_BOM):
         cuts.update(i for i in (1, 2, 3) if i < len(data))
@@ -266,19 +268,19 @@ def _chunkings(draw: DrawFn, data: bytes) -> list[bytes]:
 
 
 def chunkings(data: bytes) -> SearchStrategy[list[bytes]]:
-    """Ways a transport could deliver ``data``: lists of chunks that join to it.
+    """Ways a transport could deliver `data`: lists of chunks that join to it.
 
-    The chunks are the whole of ``data``, single bytes, or pieces cut at
+    The chunks are the whole of `data`, single bytes, or pieces cut at
     random offsets, biased toward the offsets where parsers go wrong: inside a
     CR LF pair, inside the leading BOM, inside a multi-byte character and next
     to line endings. Empty chunks are mixed in sometimes. It shrinks toward
-    delivering ``data`` in one chunk.
+    delivering `data` in one chunk.
 
     Args:
         data: The bytes to split.
 
     Returns:
-        A strategy of lists of chunks with ``b"".join(chunks) == data``.
+        A strategy of lists of chunks with `b"".join(chunks) == data`.
     """
     return _chunkings(data)
 
@@ -306,7 +308,7 @@ def _encoded(value: str) -> tuple[bytes, str]:
 def _values(adversarial: bool, exclude: str = "") -> SearchStrategy[tuple[bytes, str]]:
     """Pairs of a field value's bytes and the text a parser must see for them.
 
-    ``exclude`` holds ASCII characters to leave out besides CR and LF.
+    `exclude` holds ASCII characters to leave out besides CR and LF.
     """
     text = _text("\r\n" + exclude)
     if not adversarial:
@@ -332,7 +334,7 @@ def _values(adversarial: bool, exclude: str = "") -> SearchStrategy[tuple[bytes,
 
 
 def _field_line(draw: DrawFn, name: bytes, raw: bytes, decoded: str) -> bytes:
-    """Render ``name: value`` so that the parsed value is exactly ``decoded``.
+    """Render `name: value` so that the parsed value is exactly `decoded`.
 
     The space after the colon is optional, but a value that itself starts
     with a space needs it, since parsers remove exactly one.
@@ -344,7 +346,7 @@ def _field_line(draw: DrawFn, name: bytes, raw: bytes, decoded: str) -> bytes:
 
 
 def _simple_line(draw: DrawFn, kind: str, adversarial: bool) -> _Line:
-    """A ``data`` or ``event`` field, or a comment."""
+    """A `data` or `event` field, or a comment."""
     raw, decoded = draw(_values(adversarial))
     if kind == "comment":
         return _Line(b":" + raw, "ignored")
@@ -482,11 +484,11 @@ def _streams(draw: DrawFn, adversarial: bool) -> Stream:
 def streams(*, adversarial: bool = True) -> SearchStrategy[Stream]:
     """Event streams together with what a conforming parser must make of them.
 
-    Each stream is a few blocks of lines: ``data``, ``event``, ``id`` and
-    ``retry`` fields with and without the space after the colon and without
-    a colon at all, comments, unknown fields (``Data``, ``DATA``, ``foo``,
-    ``" data"``...), ids containing NUL (ignored), invalid retry values (``-5``,
-    ``" 5"``, ``1_0``, fullwidth and Arabic-Indic digits, empty), blocks with
+    Each stream is a few blocks of lines: `data`, `event`, `id` and
+    `retry` fields with and without the space after the colon and without
+    a colon at all, comments, unknown fields (`Data`, `DATA`, `foo`,
+    `" data"`...), ids containing NUL (ignored), invalid retry values (`-5`,
+    `" 5"`, `1_0`, fullwidth and Arabic-Indic digits, empty), blocks with
     only an id or a retry, empty blocks, a line ending chosen per line among
     CR LF, LF and CR, an optional leading BOM and an optional final block cut
     off before its blank line (possibly in the middle of a line).
@@ -494,26 +496,26 @@ def streams(*, adversarial: bool = True) -> SearchStrategy[Stream]:
     Args:
         adversarial: Also put invalid UTF-8 inside values and field names
             (expected as U+FFFD, one per maximal invalid subsequence, as
-            ``bytes.decode("utf-8", "replace")`` and the WHATWG decoder do)
+            `bytes.decode("utf-8", "replace")` and the WHATWG decoder do)
             and sometimes a second BOM, which is not stripped. With
-            ``False``, every stream is valid UTF-8 that a conforming server
+            `False`, every stream is valid UTF-8 that a conforming server
             could send.
 
     Returns:
-        A strategy of :class:`Stream` values.
+        A strategy of `Stream` values.
     """
     return _streams(adversarial)
 
 
 def chunked_streams(*, adversarial: bool = True) -> SearchStrategy[tuple[Stream, list[bytes]]]:
-    """A :func:`streams` value together with a :func:`chunkings` of its bytes.
+    """A `streams()` value together with a `chunkings()` of its bytes.
 
     Args:
-        adversarial: As for :func:`streams`.
+        adversarial: As for `streams()`.
 
     Returns:
-        A strategy of ``(stream, chunks)`` pairs, with
-        ``b"".join(chunks) == stream.raw``.
+        A strategy of `(stream, chunks)` pairs, with
+        `b"".join(chunks) == stream.raw`.
     """
     return streams(adversarial=adversarial).flatmap(
         lambda stream: chunkings(stream.raw).map(lambda chunks: (stream, chunks))

@@ -16,13 +16,18 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import random
+import sys
 import threading
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import anyio
 
 from ssec_proto import Event, Lifecycle, ReconnectConfig
+
+#: The example driver of docs/write-a-driver.md.
+DRIVER_EXAMPLE = Path(__file__).resolve().parent.parent / "docs" / "examples" / "urllib3_driver.py"
 
 
 @dataclass(frozen=True)
@@ -66,13 +71,30 @@ _ALL = [
         "session",
         "tests.drivers:requests_session",
     ),
+    # The driver of the docs page "Write your own driver", which we do not
+    # ship: the page's code, run as one more driver.
+    Driver("urllib3", str(DRIVER_EXAMPLE), "urllib3", None, "pool", "urllib3:PoolManager"),
 ]
 
 
+def load(module: str) -> Any:
+    """Import an adapter module, or the example driver from its file."""
+    if not module.endswith(".py"):
+        return importlib.import_module(module)
+    name = Path(module).stem
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, module)
+        assert spec is not None
+        assert spec.loader is not None
+        loaded = importlib.util.module_from_spec(spec)
+        sys.modules[name] = loaded
+        spec.loader.exec_module(loaded)
+    return sys.modules[name]
+
+
 def _available(driver: Driver) -> bool:
-    return (
-        importlib.util.find_spec(driver.library) is not None
-        and importlib.util.find_spec(driver.module) is not None
+    return importlib.util.find_spec(driver.library) is not None and (
+        driver.module.endswith(".py") or importlib.util.find_spec(driver.module) is not None
     )
 
 
@@ -91,6 +113,10 @@ def _connect_errors(library: str) -> tuple[type[BaseException], ...]:
         import aiohttp
 
         return (aiohttp.ClientConnectionError,)
+    if library == "urllib3":
+        import urllib3
+
+        return (urllib3.exceptions.MaxRetryError,)
     import requests
 
     return (requests.ConnectionError,)
@@ -158,7 +184,7 @@ def run(
     options.setdefault("reconnect", FAST)
     options.setdefault("rng", random.Random(0))
     options["on_lifecycle"] = outcome.lifecycle.append
-    adapter = importlib.import_module(spec.module)
+    adapter = load(spec.module)
     if spec.backend is None:
         _run_sync(adapter, spec, outcome, url, max_events, client, options)
     else:
@@ -195,10 +221,13 @@ def _hard_close(source: Any) -> None:
     # Closing the client or session from another thread shuts its sockets,
     # which unblocks a read that hangs; source.close() could not (its
     # generator is running in the test's thread).
-    for name in ("_client", "_session"):
-        owner = getattr(source, name, None)
+    transport = source._transport
+    if source._response is not None:  # a read that waits on it fails at once
+        transport.release(source._response)
+    for name in ("_client", "_session", "pool"):
+        owner = getattr(transport, name, None)
         if owner is not None:
-            owner.close()
+            (getattr(owner, "close", None) or owner.clear)()
 
 
 def _run_sync(
@@ -231,7 +260,7 @@ def _run_sync(
             outcome.status = _status(source.response)
         if client is not None:
             outcome.client_closed = _closed(client)
-            client.close()
+            (getattr(client, "close", None) or client.clear)()
     finally:
         timer.cancel()
 

@@ -69,6 +69,7 @@ __all__ = [
     "start_stream",
     "status",
     "stream",
+    "then_204",
 ]
 
 HOST = "127.0.0.1"
@@ -657,6 +658,26 @@ def stream(
             conn.abort()
         else:
             conn.close()
+
+    return handler
+
+
+def then_204(first: Handler | bytes | Sequence[bytes | float], **options: Any) -> Handler:
+    """Answer the first request with ``first``, and every later one with 204 No Content.
+
+    ``first`` is a handler, or a stream's parts (one ``bytes``, or a list as
+    :func:`stream` takes) with :func:`stream`'s keyword options.
+    """
+    parts = [first] if isinstance(first, bytes) else first
+    answer = parts if callable(parts) else stream(parts, **options)
+    served: list[RecordedRequest] = []
+
+    async def handler(request: RecordedRequest, conn: Conn) -> None:
+        if served:
+            await respond(conn, 204)
+        else:
+            served.append(request)
+            await answer(request, conn)
 
     return handler
 

@@ -1,11 +1,12 @@
 """What only the aiohttp adapter has to get right, against real servers on 127.0.0.1.
 
 The behaviour every adapter shares is in ``tests/test_adapters.py``; here are
-aiohttp's own traps: a session's total timeout that would cut a long stream,
-a session's ``sock_read``, ``raise_for_status`` and ``auto_decompress``
+aiohttp's own traps for its transport (``AiohttpTransport``, under the driver
+kit's loop): a session's total timeout that would cut a long stream, a
+session's ``sock_read``, ``raise_for_status`` and ``auto_decompress``
 defaults, line-based reading (CR-only streams, lines longer than aiohttp's
-buffer), UTF-8 header values, and errors aiohttp raises outside
-``aiohttp.ClientError``.
+buffer), UTF-8 header values, error bodies read under a timer of their own,
+and errors aiohttp raises outside ``aiohttp.ClientError``.
 """
 
 from __future__ import annotations
@@ -15,14 +16,24 @@ import os
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
 import pytest
 
-from ssec_proto import Closed, ReconnectConfig, ResponseError, RetriesExhausted, Retrying
-from ssec_proto.adapters.aiohttp import AsyncEventSource, aconnect
+from ssec_proto import (
+    Closed,
+    ConnectionFailed,
+    ReconnectConfig,
+    ResponseError,
+    RetriesExhausted,
+    Retrying,
+)
+from ssec_proto.adapters.aiohttp import AiohttpTransport, AsyncEventSource, aconnect
+from ssec_proto.driver import AsyncEventSource as KitAsyncEventSource
+from ssec_proto.driver import Failure
 
 from .drivers import FAST, run
 from .helpers import message
@@ -30,17 +41,15 @@ from .servers import (
     RawServer,
     compressed_stream,
     redirect,
-    respond,
     send_chunk,
     start_stream,
     status,
     stream,
+    then_204,
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
-
-    from .servers import Conn, Handler, RecordedRequest
+    from .servers import Conn, RecordedRequest
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -53,24 +62,10 @@ def anyio_backend() -> str:
     return "asyncio"  # aiohttp runs on asyncio only
 
 
-@pytest.fixture
-def raw() -> Iterator[RawServer]:
-    with RawServer() as server:
-        yield server
-
-
-def then_204(first: Handler) -> Handler:
-    """A handler that runs ``first`` for the first request and answers 204 after."""
-    calls: list[RecordedRequest] = []
-
-    async def handler(request: RecordedRequest, conn: Conn) -> None:
-        calls.append(request)
-        if len(calls) == 1:
-            await first(request, conn)
-        else:
-            await respond(conn, 204)
-
-    return handler
+def transport_of(source: AsyncEventSource[Any]) -> AiohttpTransport:
+    transport = source._transport
+    assert isinstance(transport, AiohttpTransport)
+    return transport
 
 
 # --- timeouts ------------------------------------------------------------------------
@@ -291,8 +286,13 @@ def test_a_reset_chunked_body_is_a_failure(raw: RawServer) -> None:
     raw.route("/s", _reset_after_one_event)
     out = run("aiohttp", raw.url("/s?chunked=1"), method="POST")  # POSTs do not reconnect
     assert out.events == [message("a", id="1")]
-    assert isinstance(out.error, RetriesExhausted)
+    # Nothing was retried: a ConnectionFailed, not a RetriesExhausted.
+    assert type(out.error) is ConnectionFailed
+    assert not isinstance(out.error, RetriesExhausted)
     assert isinstance(out.error.__cause__, aiohttp.ClientPayloadError)
+    assert str(out.error).endswith(
+        "(not reconnecting: a POST request is only reconnected with reconnect_non_get=True)"
+    )
     assert out.kinds() == ["Connecting", "Opened", "Failed"]
 
 
@@ -306,7 +306,7 @@ def test_a_reset_connection_delimited_body_is_a_failure(raw: RawServer) -> None:
     raw.route("/s", _reset_after_one_event)
     out = run("aiohttp", raw.url("/s"), method="POST")
     assert out.events == [message("a", id="1")]
-    assert isinstance(out.error, RetriesExhausted)
+    assert type(out.error) is ConnectionFailed
     assert out.kinds() == ["Connecting", "Opened", "Failed"]
 
 
@@ -317,13 +317,6 @@ def _uses_the_c_parser() -> bool:
 
 
 @pytest.mark.skipif(not _uses_the_c_parser(), reason="only aiohttp's C parser hangs")
-@pytest.mark.xfail(
-    reason="aiohttp bug: after its C parser rejects a chunk size mid-body the"
-    " response's StreamReader is never woken (no error, no EOF, and sock_read"
-    " is cancelled), so the stream waits forever",
-    raises=asyncio.TimeoutError,
-    strict=True,
-)
 @pytest.mark.anyio
 async def test_a_malformed_chunk_with_the_c_parser(raw: RawServer) -> None:
     delivered = threading.Event()
@@ -350,8 +343,8 @@ async def test_a_malformed_chunk_with_the_c_parser(raw: RawServer) -> None:
                 delivered.set()
         return events
 
-    # Fixed, this would reconnect at once and get 204; the idle timeout
-    # (0.5 s) cannot end the hang either, as aiohttp cancelled its timer.
+    # aiohttp cancelled its own timer; the transport's watchdog ends the read
+    # within twice the idle timeout (0.5 s), and the reconnection gets 204.
     assert await asyncio.wait_for(consume(), 3) == ["a"]
 
 
@@ -370,29 +363,38 @@ def test_options_are_validated() -> None:
         aconnect(url, reconnect="yes")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="json and content"):
         aconnect(url, json={"a": 1}, content=b"{}")
-    with pytest.raises(TypeError, match="header"):
-        aconnect(url, headers={"X-Bytes": b"1"})  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="header names and values must be str"):
+        aconnect(url, headers={"X-Number": 1})  # type: ignore[arg-type]
+    with pytest.raises(UnicodeDecodeError):
+        aconnect(url, headers=[("X-Latin-1", b"\xe9")])
+    with pytest.raises(TypeError, match="unexpected option"):
+        aconnect(url, data=b"x")  # type: ignore[call-arg]
+    # UTF-8 bytes are header values too now, as in every driver.
+    policy = aconnect(url, headers=[("X-Bytes", b"1")])._stream.policy
+    assert policy.request_headers()[0] == ("X-Bytes", "1")
 
 
 def test_reconnect_options() -> None:
     url = "http://127.0.0.1:1/"
-    assert aconnect(url, reconnect=True)._core.policy.config == ReconnectConfig()
-    assert aconnect(url)._core.policy.config == ReconnectConfig()
-    assert aconnect(url, reconnect=False)._core.policy.config.max_attempts == 0
+    assert aconnect(url, reconnect=True)._stream.policy.config == ReconnectConfig()
+    assert aconnect(url)._stream.policy.config == ReconnectConfig()
+    assert aconnect(url, reconnect=False)._stream.policy.config.max_attempts == 0
     config = ReconnectConfig(max_attempts=7)
-    assert aconnect(url, reconnect=config)._core.policy.config is config
+    assert aconnect(url, reconnect=config)._stream.policy.config is config
 
 
 @pytest.mark.anyio
 async def test_closing_before_iterating_opens_nothing() -> None:
     seen: list[object] = []
     source = aconnect("http://127.0.0.1:1/", on_lifecycle=seen.append)
+    assert AsyncEventSource is KitAsyncEventSource
     assert isinstance(source, AsyncEventSource)
     await source.aclose()
-    assert source._session is None  # an own session is made by the first request
+    # An own session is made by the first request ...
+    assert transport_of(source)._session is None
     assert source.response is None
-    assert [event async for event in source] == []  # and never after aclose()
-    assert source._session is None
+    assert [event async for event in source] == []  # ... and never after aclose()
+    assert transport_of(source)._session is None
     assert seen == [Closed("closed by the caller")]
     await source.aclose()  # idempotent
     assert len(seen) == 1
@@ -403,6 +405,7 @@ async def test_a_callers_session_is_left_open_and_an_own_one_closed(raw: RawServ
     raw.route("/s", stream([b"data: x\n\n"], linger=10))
     async with aiohttp.ClientSession() as session:
         async with aconnect(raw.url("/s"), session=session) as source:
+            assert transport_of(source)._session is session
             assert await source.__anext__() == message("x")
         assert not session.closed
         assert source.response is not None
@@ -410,8 +413,9 @@ async def test_a_callers_session_is_left_open_and_an_own_one_closed(raw: RawServ
     own = aconnect(raw.url("/s"))
     async with own:
         assert await own.__anext__() == message("x")
-    assert own._session is not None
-    assert own._session.closed
+    own_session = transport_of(own)._session
+    assert own_session is not None
+    assert own_session.closed
     assert raw.wait_connections_closed(5)
 
 
@@ -442,3 +446,76 @@ def test_a_post_body_is_sent_as_content(raw: RawServer) -> None:
     assert request.body == b"raw body"
     assert request.query == {"q": "1"}
     assert request.headers["content-type"] == "application/octet-stream"
+
+
+def test_bytes_header_values_are_sent_as_utf8(raw: RawServer) -> None:
+    raw.route("/s", status(204))
+    run("aiohttp", raw.url("/s"), headers=[(b"X-Bytes", "é".encode()), ("X-Str", "ü")])
+    (request,) = raw.requests
+    raw_headers = dict(request.raw_headers)
+    assert raw_headers[b"X-Bytes"] == "é".encode()
+    assert raw_headers[b"X-Str"] == "ü".encode()
+
+
+# --- error bodies ---------------------------------------------------------------------------
+
+
+def test_an_error_body_that_stalls_is_cut_at_error_body_timeout(raw: RawServer) -> None:
+    async def handler(request: RecordedRequest, conn: Conn) -> None:
+        await conn.send(b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 100\r\n\r\nbusy")
+        await conn.wait_closed_by_peer(10)
+        conn.close()
+
+    raw.route("/s", then_204(handler))
+    started = time.monotonic()
+    out = run(
+        "aiohttp",
+        raw.url("/s"),
+        reconnect=ReconnectConfig(
+            reconnection_time=0.01, max_delay=0.05, min_delay=0, error_body_timeout=0.2
+        ),
+        idle_timeout=5,
+    )
+    elapsed = time.monotonic() - started
+    assert out.error is None
+    (retrying,) = [c for c in out.lifecycle if isinstance(c, Retrying)]
+    assert isinstance(retrying.error, ResponseError)
+    assert (retrying.error.status, retrying.error.body) == (503, b"busy")
+    assert elapsed < 2.0  # neither the idle timeout nor the server's 10 s
+
+
+def test_a_broken_error_body_keeps_what_arrived(raw: RawServer) -> None:
+    async def handler(request: RecordedRequest, conn: Conn) -> None:
+        await conn.send(b"HTTP/1.1 404 Not Found\r\nContent-Length: 100\r\n\r\nno such")
+        conn.close()
+
+    raw.route("/s", handler)
+    out = run("aiohttp", raw.url("/s"))
+    assert isinstance(out.error, ResponseError)
+    assert (out.error.status, out.error.body) == (404, b"no such")
+    assert out.kinds() == ["Connecting", "Failed"]
+
+
+# --- how aiohttp's exceptions are sorted ------------------------------------------------------
+
+
+def test_read_timeouts_are_idle_timeouts() -> None:
+    transport = AiohttpTransport()
+    assert transport.classify(aiohttp.SocketTimeoutError("read")) is Failure.TIMEOUT
+    # asyncio.wait_for's, around the reads of an error body
+    assert transport.classify(asyncio.TimeoutError()) is Failure.TIMEOUT
+    assert transport.classify(aiohttp.ClientConnectionError("refused")) is Failure.TRANSIENT
+    assert transport.classify(ValueError("a bug")) is None
+
+
+def test_a_connect_timeout_is_a_transport_failure() -> None:
+    error = aiohttp.ConnectionTimeoutError("Connection timeout to host http://127.0.0.1:1/")
+    assert AiohttpTransport().classify(error) is Failure.TRANSIENT
+
+
+def test_a_redirect_to_another_scheme_fails_at_once(raw: RawServer) -> None:
+    raw.route("/s", redirect(302, "ftp://127.0.0.1/x"))
+    out = run("aiohttp", raw.url("/s"))
+    assert type(out.error) is ConnectionFailed
+    assert str(out.error).endswith("(not retried: it would fail again)")
+    assert len(raw.requests) == 1

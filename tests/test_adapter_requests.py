@@ -1,16 +1,19 @@
 """What only the requests adapter has: urllib3's reads, sessions, exception shapes.
 
 The shared behaviour is in the parity suite (tests/test_adapters.py). These
-tests pin down how requests and urllib3 are driven: bytes are delivered as
-they arrive whatever the framing and encoding, each shape of read timeout is
-an idle timeout, every transport failure reconnects, and a caller's session
-(its adapters, retries and default headers) is used and left usable. All
-servers are real, on 127.0.0.1, and every wait is bounded.
+tests pin down how requests and urllib3 are driven by the driver kit's loop
+(``RequestsTransport``): bytes are delivered as they arrive whatever the
+framing and encoding, each shape of read timeout is an idle timeout, every
+transport failure reconnects, errors in the caller's own request are raised
+as they are, and a caller's session (its adapters, retries and default
+headers) is used and left usable. All servers are real, on 127.0.0.1, and
+every wait is bounded.
 """
 
 from __future__ import annotations
 
 import gzip
+import logging
 import socket
 import time
 import zlib
@@ -23,12 +26,21 @@ from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
 from ssec_proto import (
+    ConnectionFailed,
     Opened,
+    ReconnectConfig,
     ResponseError,
-    RetriesExhausted,
     Retrying,
+    SSEError,
 )
-from ssec_proto.adapters.requests import EventSource, _require_read1, connect
+from ssec_proto.adapters.requests import (
+    EventSource,
+    RequestsTransport,
+    _require_read1,
+    _set_read_timeout,
+    connect,
+)
+from ssec_proto.driver import EventSource as KitEventSource
 
 from .drivers import FAST, run
 from .helpers import message
@@ -42,35 +54,16 @@ from .servers import (
     start_stream,
     status,
     stream,
+    then_204,
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
+    from collections.abc import Callable
 
     from .servers import Handler
 
 #: No test waits longer than this for one event.
 WAIT = 5.0
-
-
-@pytest.fixture
-def raw() -> Iterator[RawServer]:
-    with RawServer() as server:
-        yield server
-
-
-def first_then_204(first: Handler) -> Handler:
-    """A handler running ``first`` for the first request and 204 for the others."""
-    calls: list[RecordedRequest] = []
-
-    async def handler(request: RecordedRequest, conn: Conn) -> None:
-        calls.append(request)
-        if len(calls) == 1:
-            await first(request, conn)
-        else:
-            await respond(conn, 204)
-
-    return handler
 
 
 def _compress(encoding: str | None) -> Callable[[bytes], bytes]:
@@ -137,7 +130,7 @@ def test_an_event_arrives_at_once(raw: RawServer, encoding: str | None, chunked:
 
 @pytest.mark.parametrize("chunked", [False, True], ids=["close-delimited", "chunked"])
 def test_a_crlf_split_across_reads_makes_no_phantom_event(raw: RawServer, chunked: bool) -> None:
-    raw.route("/s", first_then_204(pieces([b"data: a\r", 0.2, b"\n\r\n"], chunked=chunked)))
+    raw.route("/s", then_204(pieces([b"data: a\r", 0.2, b"\n\r\n"], chunked=chunked)))
     out = run("requests", raw.url("/s"))
     assert out.error is None
     assert out.events == [message("a")]
@@ -148,7 +141,7 @@ def test_the_lf_after_a_split_cr_does_not_end_the_event(raw: RawServer, chunked:
     # Were the LF read as a blank line of its own, "a" would be dispatched
     # alone and "b" would follow as a second event.
     parts: list[bytes | float] = [b"data: a\r", 0.2, b"\ndata: b\r\n\r\n"]
-    raw.route("/s", first_then_204(pieces(parts, chunked=chunked)))
+    raw.route("/s", then_204(pieces(parts, chunked=chunked)))
     out = run("requests", raw.url("/s"))
     assert out.events == [message("a\nb")]
 
@@ -181,7 +174,7 @@ async def _stall_body(request: RecordedRequest, conn: Conn) -> None:
 
 
 def test_no_headers_in_time_is_an_idle_timeout(raw: RawServer) -> None:
-    raw.route("/s", first_then_204(_no_headers))
+    raw.route("/s", then_204(_no_headers))
     out = run("requests", raw.url("/s"), idle_timeout=0.3)
     assert out.error is None
     (retrying,) = [c for c in out.lifecycle if isinstance(c, Retrying)]
@@ -191,7 +184,7 @@ def test_no_headers_in_time_is_an_idle_timeout(raw: RawServer) -> None:
 
 
 def test_no_body_bytes_in_time_is_an_idle_timeout(raw: RawServer) -> None:
-    raw.route("/s", first_then_204(_stall_body))
+    raw.route("/s", then_204(_stall_body))
     out = run("requests", raw.url("/s"), idle_timeout=0.3)
     (retrying,) = [c for c in out.lifecycle if isinstance(c, Retrying)]
     assert "idle" in retrying.reason
@@ -211,8 +204,12 @@ def test_read_timeouts_retried_by_the_callers_adapter_are_an_idle_timeout(
         return s
 
     out = run("requests", raw.url("/s"), client=session, idle_timeout=0.3, reconnect=False)
-    assert isinstance(out.error, RetriesExhausted)
-    assert "idle timeout" in str(out.error)
+    # Not reconnecting: a ConnectionFailed, no RetriesExhausted.
+    assert type(out.error) is ConnectionFailed
+    assert str(out.error) == (
+        "no data arrived within the idle timeout "
+        "(not reconnecting: reconnection is disabled (max_attempts=0))"
+    )
     # The adapter's give-up: ConnectionError(MaxRetryError(ReadTimeoutError)).
     cause = out.error.__cause__
     assert isinstance(cause, requests.exceptions.ConnectionError)
@@ -281,7 +278,7 @@ FAULTS: dict[str, tuple[Any, type[BaseException]]] = {
 @pytest.mark.parametrize("fault", FAULTS)
 def test_a_broken_body_reconnects_and_resumes(raw: RawServer, fault: str) -> None:
     handler, error = FAULTS[fault]
-    raw.route("/s", first_then_204(handler))
+    raw.route("/s", then_204(handler))
     out = run("requests", raw.url("/s"))
     assert out.error is None
     assert out.events == [message("a", id="1")]
@@ -291,44 +288,88 @@ def test_a_broken_body_reconnects_and_resumes(raw: RawServer, fault: str) -> Non
 
 
 @pytest.mark.parametrize("fault", FAULTS)
-def test_a_broken_body_is_chained_when_the_policy_gives_up(raw: RawServer, fault: str) -> None:
+def test_a_broken_body_is_chained_when_the_stream_may_not_reconnect(
+    raw: RawServer, fault: str
+) -> None:
     handler, error = FAULTS[fault]
     raw.route("/s", handler)
     out = run("requests", raw.url("/s"), reconnect=False)
-    assert isinstance(out.error, RetriesExhausted)
+    assert type(out.error) is ConnectionFailed
     assert isinstance(out.error.__cause__, error)
+    assert str(out.error).endswith("(not reconnecting: reconnection is disabled (max_attempts=0))")
 
 
-def test_a_refused_connection_is_chained() -> None:
+def test_a_refused_connection_is_chained(caplog: pytest.LogCaptureFixture) -> None:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]  # nothing listens here once closed
-    out = run("requests", f"http://127.0.0.1:{port}/", reconnect=False)
-    assert isinstance(out.error, RetriesExhausted)
+    with caplog.at_level(logging.DEBUG, logger="ssec_proto"):
+        out = run("requests", f"http://127.0.0.1:{port}/", reconnect=False)
+    assert type(out.error) is ConnectionFailed
     cause = out.error.__cause__
     assert isinstance(cause, requests.exceptions.ConnectionError)
     assert not isinstance(cause, requests.exceptions.ReadTimeout)
     assert "refused" in str(out.error)
+    # A failure is worth a warning, not an error: the caller gets the exception.
+    (record,) = [r for r in caplog.records if r.getMessage().startswith("stream failed: ")]
+    assert record.levelno == logging.WARNING
+    assert record.getMessage() == f"stream failed: {out.error}"
 
 
 def test_a_url_without_a_scheme_fails_like_a_transport_error() -> None:
     # requests reads "localhost:1/x" as scheme "localhost" and finds no
     # adapter for it: as with httpx's UnsupportedProtocol, the policy decides.
     out = run("requests", "localhost:1/x", reconnect=False)
-    assert isinstance(out.error, RetriesExhausted)
+    assert type(out.error) is ConnectionFailed
     assert isinstance(out.error.__cause__, requests.exceptions.InvalidSchema)
+    assert [type(c).__name__ for c in out.lifecycle] == ["Connecting", "Failed"]
 
 
-def test_a_broken_error_body_is_a_transport_failure(raw: RawServer) -> None:
+def test_a_broken_error_body_keeps_what_arrived(raw: RawServer) -> None:
+    # The body is cut short of its Content-Length: the response is judged by
+    # its status all the same, with the bytes that came.
     async def handler(request: RecordedRequest, conn: Conn) -> None:
         await conn.send(b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 100\r\n\r\nbusy")
         conn.close()
 
-    raw.route("/s", first_then_204(handler))
+    raw.route("/s", then_204(handler))
     out = run("requests", raw.url("/s"))
     assert out.error is None
     (retrying,) = [c for c in out.lifecycle if isinstance(c, Retrying)]
-    assert isinstance(retrying.error, urllib3.exceptions.ProtocolError)
+    assert retrying.reason == "HTTP 503"
+    assert isinstance(retrying.error, ResponseError)
+    assert retrying.error.body == b"busy"
+
+
+def test_an_error_body_that_stalls_is_cut_at_error_body_timeout(raw: RawServer) -> None:
+    async def handler(request: RecordedRequest, conn: Conn) -> None:
+        await conn.send(
+            b"HTTP/1.1 404 Not Found\r\nContent-Type: text/plain\r\n"
+            b"Content-Length: 100\r\n\r\nno such"
+        )
+        await conn.wait_closed_by_peer(10)
+        conn.close()
+
+    raw.route("/s", handler)
+    started = time.monotonic()
+    out = run(
+        "requests",
+        raw.url("/s"),
+        reconnect=ReconnectConfig(error_body_timeout=0.2),
+        idle_timeout=WAIT,
+    )
+    elapsed = time.monotonic() - started
+    assert isinstance(out.error, ResponseError)
+    assert (out.error.status, out.error.body) == (404, b"no such")
+    assert elapsed < 2.0  # not the idle timeout, nor the server's 10 s
+    assert raw.wait_connections_closed(WAIT)
+
+
+def test_error_body_timeout_zero_reads_no_error_body(raw: RawServer) -> None:
+    raw.route("/s", status(404, {"Content-Type": "text/plain"}, b"no such stream"))
+    out = run("requests", raw.url("/s"), reconnect=ReconnectConfig(error_body_timeout=0))
+    assert isinstance(out.error, ResponseError)
+    assert (out.error.status, out.error.body) == (404, b"")
 
 
 def test_a_compressed_error_body_is_decoded(raw: RawServer) -> None:
@@ -493,7 +534,7 @@ def test_a_callers_adapter_giving_up_is_a_transport_failure(raw: RawServer) -> N
         return s
 
     out = run("requests", raw.url("/s"), client=session, reconnect=False)
-    assert isinstance(out.error, RetriesExhausted)
+    assert type(out.error) is ConnectionFailed
     assert isinstance(out.error.__cause__, requests.exceptions.RetryError)
 
 
@@ -521,15 +562,21 @@ def test_only_an_own_session_is_closed(raw: RawServer, monkeypatch: pytest.Monke
 # --- lifecycle of the source -------------------------------------------------------------
 
 
-def test_closing_before_iterating_sends_nothing(raw: RawServer) -> None:
+def test_closing_before_iterating_sends_nothing(
+    raw: RawServer, caplog: pytest.LogCaptureFixture
+) -> None:
     raw.route("/s", stream([b"data: x\n\n"]))
     log: list[Any] = []
-    source = connect(raw.url("/s"), on_lifecycle=log.append)
-    source.close()
-    assert list(source) == []
-    source.close()  # idempotent
+    with caplog.at_level(logging.DEBUG, logger="ssec_proto"):
+        source = connect(raw.url("/s"), on_lifecycle=log.append)
+        source.close()
+        assert list(source) == []
+        source.close()  # idempotent
     assert [type(c).__name__ for c in log] == ["Closed"]
     assert raw.requests == []
+    assert [(r.levelno, r.getMessage()) for r in caplog.records] == [
+        (logging.INFO, "stream closed: closed by the caller")
+    ]
 
 
 def test_closing_mid_stream_ends_iteration_and_releases_the_connection(raw: RawServer) -> None:
@@ -589,10 +636,77 @@ def test_an_urllib3_without_read1_is_refused_on_import() -> None:
         _require_read1(object)
 
 
-def test_the_source_is_an_event_source() -> None:
+def test_a_response_without_a_socket_keeps_its_read_timeout() -> None:
+    # urllib3 may one day keep its socket elsewhere: reads then wait the
+    # request's read timeout (the idle timeout), as they did before.
+    class NoSocket:
+        connection = None
+
+    _set_read_timeout(NoSocket(), 1.0)  # type: ignore[arg-type]
+
+
+def test_the_source_is_the_kits_event_source_over_an_own_session() -> None:
     source = connect("http://127.0.0.1:1/")
     try:
+        assert EventSource is KitEventSource
         assert isinstance(source, EventSource)
         assert source.response is None
+        # An own session is made at once, and the stream's policy is built.
+        transport = source._transport
+        assert isinstance(transport, RequestsTransport)
+        assert isinstance(transport._session, requests.Session)
+        assert source._stream.policy.config == ReconnectConfig()
     finally:
         source.close()
+
+
+def test_a_callers_session_is_the_transports() -> None:
+    session = requests.Session()
+    try:
+        source = connect("http://127.0.0.1:1/", session=session, reconnect=False)
+        transport = source._transport
+        assert isinstance(transport, RequestsTransport)
+        assert transport._session is session
+        assert source._stream.policy.config.max_attempts == 0
+        source.close()
+    finally:
+        session.close()
+
+
+def test_json_and_content_together_are_refused() -> None:
+    with pytest.raises(ValueError, match="json and content cannot both be given"):
+        connect("http://127.0.0.1:1/", method="POST", json={"a": 1}, content=b"{}")
+
+
+def test_an_unknown_option_is_refused() -> None:
+    with pytest.raises(TypeError, match="unexpected option data"):
+        connect("http://127.0.0.1:1/", data=b"x")  # type: ignore[call-arg]
+
+
+# --- found while porting: behaviour that looks wrong ----------------------------------
+
+
+def test_the_first_reconnection_is_spaced_from_the_first_request(raw: RawServer) -> None:
+    raw.route("/s", then_204(stream([b"retry: 0\ndata: x\n\n"])))
+    source = connect(raw.url("/s"), reconnect=ReconnectConfig(min_delay=0.5), idle_timeout=WAIT)
+    time.sleep(0.7)  # made, then iterated a while later
+    with source:
+        assert list(source) == [message("x", retry=0)]
+    first, second = raw.requests
+    assert second.time - first.time >= 0.45  # min_delay, give or take the clocks
+
+
+def test_a_redirect_to_another_scheme_fails_at_once(raw: RawServer) -> None:
+    raw.route("/s", redirect(302, "ftp://127.0.0.1/x"))
+    out = run("requests", raw.url("/s"))
+    assert type(out.error) is ConnectionFailed
+    assert str(out.error).endswith("(not retried: it would fail again)")
+    assert isinstance(out.error.__cause__, requests.exceptions.InvalidSchema)
+    assert len(raw.requests) == 1
+
+
+def test_an_event_id_with_a_leading_space_is_not_a_requests_error(raw: RawServer) -> None:
+    raw.route("/s", then_204(stream([b"id:  x\ndata: a\n\n"])))
+    out = run("requests", raw.url("/s"))
+    assert out.events == [message("a", id=" x")]
+    assert out.error is None or isinstance(out.error, SSEError), repr(out.error)

@@ -40,9 +40,9 @@ from .servers import (
     resumable,
     sse_app,
     stall,
-    start_stream,
     status,
     stream,
+    then_204,
 )
 
 if TYPE_CHECKING:
@@ -55,31 +55,6 @@ pytestmark = pytest.mark.parametrize("driver", DRIVERS)
 def uvicorn_server() -> Iterator[UvicornServer]:
     with UvicornServer(sse_app()) as server:
         yield server
-
-
-@pytest.fixture
-def raw() -> Iterator[RawServer]:
-    with RawServer() as server:
-        yield server
-
-
-def then_204(first: bytes, *, end: str = "close") -> object:
-    """A handler that streams ``first`` on the first request and 204 after."""
-
-    async def handler(request: RecordedRequest, conn: Conn) -> None:
-        if request.last_event_id is None and not getattr(handler, "done", False):
-            handler.done = True  # type: ignore[attr-defined]
-            await start_stream(conn)
-            await conn.send(first)
-            if end == "abort":
-                await conn.flush()
-                conn.abort()
-            else:
-                conn.close()
-        else:
-            await respond(conn, 204)
-
-    return handler
 
 
 # --- the ordinary path against uvicorn + sse-starlette ------------------------
@@ -152,7 +127,11 @@ def test_drop_in_the_middle_of_a_crlf(driver: str, raw: RawServer) -> None:
 
 def test_drop_after_a_retry_field(driver: str, raw: RawServer) -> None:
     raw.route("/s", then_204(b"retry: 40\n"))
-    out = run(driver, raw.url("/s"), reconnect=ReconnectConfig(reconnection_time=1, jitter=0.5))
+    out = run(
+        driver,
+        raw.url("/s"),
+        reconnect=ReconnectConfig(reconnection_time=1, jitter=0.5, min_delay=0),
+    )
     (retrying,) = [c for c in out.lifecycle if isinstance(c, Retrying)]
     # The server's retry (milliseconds) replaced the 1 s reconnection time.
     assert 0.04 <= retrying.delay <= 0.06
@@ -239,7 +218,11 @@ def test_503_with_retry_after_backs_off_and_retries(driver: str, raw: RawServer)
             await respond(conn, 204)
 
     raw.route("/s", handler)
-    out = run(driver, raw.url("/s"), reconnect=ReconnectConfig(reconnection_time=0, max_attempts=2))
+    out = run(
+        driver,
+        raw.url("/s"),
+        reconnect=ReconnectConfig(reconnection_time=0, max_attempts=2, min_delay=0.01),
+    )
     assert out.events == [message("ok")]
     retrying = [c for c in out.lifecycle if isinstance(c, Retrying)]
     assert retrying[0].delay >= 1.0
@@ -308,7 +291,7 @@ def test_gives_up_with_the_cause_chained(driver: str) -> None:
     out = run(
         driver,
         f"http://127.0.0.1:{port}/",
-        reconnect=ReconnectConfig(reconnection_time=0.01, max_attempts=2),
+        reconnect=ReconnectConfig(reconnection_time=0.01, max_attempts=2, min_delay=0.01),
     )
     assert isinstance(out.error, RetriesExhausted)
     assert isinstance(out.error.__cause__, CONNECT_ERRORS[driver])
@@ -326,7 +309,9 @@ def test_gives_up_with_the_cause_chained(driver: str) -> None:
 def test_redirect_loop_gives_up_with_the_cause_chained(driver: str, raw: RawServer) -> None:
     raw.route("/a", redirect(302, "/a"))
     out = run(
-        driver, raw.url("/a"), reconnect=ReconnectConfig(reconnection_time=0.01, max_attempts=1)
+        driver,
+        raw.url("/a"),
+        reconnect=ReconnectConfig(reconnection_time=0.01, max_attempts=1, min_delay=0.01),
     )
     assert isinstance(out.error, RetriesExhausted)
     assert out.error.__cause__ is not None

@@ -44,6 +44,7 @@ from .servers import (
     stall,
     status,
     stream,
+    then_204,
 )
 
 if TYPE_CHECKING:
@@ -106,26 +107,6 @@ def ssec(request: pytest.FixtureRequest) -> Callable[..., Result]:
         return run_process
     runner: Callable[..., Result] = request.getfixturevalue("run_main")
     return runner
-
-
-@pytest.fixture
-def raw() -> Iterator[RawServer]:
-    with RawServer() as server:
-        yield server
-
-
-def then_204(*parts: bytes | float, **options: Any) -> Handler:
-    """Stream ``parts`` to the first request; answer 204 No Content after."""
-    served: list[RecordedRequest] = []
-
-    async def handler(request: RecordedRequest, conn: Conn) -> None:
-        if served:
-            await respond(conn, 204)
-        else:
-            served.append(request)
-            await stream(list(parts), **options)(request, conn)
-
-    return handler
 
 
 def closed_port() -> int:
@@ -263,7 +244,7 @@ SCENARIOS = [
     Scenario(
         "text",
         ("URL",),
-        lambda: then_204(GREET, b"data: plain\ndata: two\n\n", b"data\n\n"),
+        lambda: then_204([GREET, b"data: plain\ndata: two\n\n", b"data\n\n"]),
         out='[greet] id=1 retry=10ms\n  {\n    "a": [\n      1,\n      2\n    ]\n  }\n'
         "[message] id=1\n  plain\n  two\n[message] id=1\n",
         # The server's end of stream was followed by a resuming reconnect, and its 204.
@@ -272,7 +253,7 @@ SCENARIOS = [
     Scenario(
         "json",
         ("--json", "URL"),
-        lambda: then_204(GREET, b"data: caf\xc3\xa9\n\n"),
+        lambda: then_204([GREET, b"data: caf\xc3\xa9\n\n"]),
         out='{"event": "greet", "data": "{\\"a\\": [1, 2]}", "id": "1", "retry": 10}\n'
         '{"event": "message", "data": "café", "id": "1", "retry": null}\n',
         subprocess=False,  # as the real command: --json in "max-events" and "resume"
@@ -398,10 +379,20 @@ SCENARIOS = [
         ("--no-reconnect", "URL"),
         lambda: status(503, {"Retry-After": "1"}, b"busy"),
         code=ExitCode.HTTP_STATUS,
+        # Nothing was retried: the response is the whole story.
+        err=("HTTP 503 Service Unavailable (no Content-Type), starting:\n    busy",),
+        subprocess=False,
+    ),
+    Scenario(
+        "http-503-retried",
+        ("--max-attempts", "1", *FAST, "URL"),
+        lambda: status(503, body=b"busy"),
+        code=ExitCode.HTTP_STATUS,
         err=(
-            "not reconnecting",
+            "gave up after 1 reconnection attempt",
             "HTTP 503 Service Unavailable (no Content-Type), starting:\n    busy",
         ),
+        check=lambda run: len(run.requests) == 2,
         subprocess=False,
     ),
     Scenario(
@@ -420,7 +411,7 @@ SCENARIOS = [
         (*FAST, "URL"),
         _retried_429,
         out="[message]\n  in\n",
-        err=("* HTTP 429; reconnecting in 0.0",),
+        err=("* HTTP 429; reconnecting in 0.",),
         subprocess=False,
     ),
     Scenario(
@@ -495,7 +486,8 @@ SCENARIOS = [
             re.fullmatch(
                 r"\* connecting to (\S+)\n"
                 r"\* connected: HTTP 200 text/event-stream\n"
-                r"\* the server ended the stream; reconnecting in 0\.0\ds \(attempt 1\)\n"
+                # retry: 10 (ms), but requests start at least min_delay apart
+                r"\* the server ended the stream; reconnecting in 0\.\d\ds \(attempt 1\)\n"
                 r"\* connecting to \1 with Last-Event-ID: 1\n"
                 r"\* closed: HTTP 204 No Content: the server asked not to reconnect\n",
                 run.result.err,
@@ -508,7 +500,7 @@ SCENARIOS = [
         "very-verbose",
         ("-vv", "URL"),
         lambda: status(204),
-        err=("* log INFO: stream ended: HTTP 204 No Content",),
+        err=("* log INFO: stream closed: HTTP 204 No Content",),
         subprocess=False,
     ),
     Scenario(
@@ -683,7 +675,8 @@ def test_scenarios_as_the_real_command(raw: RawServer) -> None:
 )
 def test_invalid_arguments(run_main: Callable[..., Result], args: list[str], message: str) -> None:
     result = run_main(*args)
-    assert result.code == ExitCode.USAGE == 2
+    assert result.code == ExitCode.USAGE
+    assert int(ExitCode.USAGE) == 2
     assert result.err.startswith("usage: ssec-proto") or "ssec-proto: error:" in result.err
     assert message in result.err
     assert "Traceback" not in result.err
@@ -714,7 +707,8 @@ def test_missing_httpx_in_a_subprocess(tmp_path: Path) -> None:
         'raise ImportError("No module named \'httpx\'", name="httpx")'
     )
     result = run_process("http://127.0.0.1:1/", PYTHONPATH=str(tmp_path))
-    assert result.code == ExitCode.NO_HTTPX == 3
+    assert result.code == ExitCode.NO_HTTPX
+    assert int(ExitCode.NO_HTTPX) == 3
     assert "pip install 'ssec-proto[httpx]'" in result.err
     assert "Traceback" not in result.err
 
@@ -723,7 +717,7 @@ def test_missing_httpx_in_process(
     run_main: Callable[..., Result], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delitem(sys.modules, "ssec_proto.adapters.httpx", raising=False)
-    monkeypatch.setitem(sys.modules, "httpx", None)  # type: ignore[arg-type]
+    monkeypatch.setitem(sys.modules, "httpx", None)
     result = run_main("http://127.0.0.1:1/")
     assert result.code == ExitCode.NO_HTTPX
     assert "install it with:\n    pip install 'ssec-proto[httpx]'" in result.err
@@ -745,7 +739,8 @@ def test_sigint_exits_130_without_a_traceback(raw: RawServer) -> None:
             _, err = proc.communicate(timeout=TIMEOUT)
     finally:
         signal.signal(signal.SIGINT, previous)
-    assert proc.returncode == ExitCode.INTERRUPTED == 130
+    assert proc.returncode == ExitCode.INTERRUPTED
+    assert int(ExitCode.INTERRUPTED) == 130
     assert b"Traceback" not in err
     assert err == b""
 
@@ -768,7 +763,8 @@ def test_unexpected_error_is_a_message(
 
     monkeypatch.setattr("ssec_proto.cli._main._decode", broken)
     result = run_main("decode", "-")
-    assert result.code == ExitCode.ERROR == 1
+    assert result.code == ExitCode.ERROR
+    assert int(ExitCode.ERROR) == 1
     assert result.err.startswith("ssec-proto: error: unexpected RuntimeError: boom\n")
     assert "please report it" in result.err
 
@@ -901,7 +897,8 @@ def test_broken_pipe_exits_quietly() -> None:
         proc.wait(TIMEOUT)
         assert proc.stderr is not None
         err = proc.stderr.read()
-    assert proc.returncode == ExitCode.BROKEN_PIPE == 141
+    assert proc.returncode == ExitCode.BROKEN_PIPE
+    assert int(ExitCode.BROKEN_PIPE) == 141
     assert err == b""
 
 
@@ -1022,7 +1019,7 @@ def test_console_script_entry_point() -> None:
 def test_dunder_main_module() -> None:
     import ssec_proto.__main__ as dunder_main
 
-    assert dunder_main.main is main
+    assert dunder_main.main is main  # type: ignore[attr-defined]
 
 
 def test_import_ssec_proto_does_not_import_the_cli() -> None:

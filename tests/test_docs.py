@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import html
 import importlib
 import inspect
 import io
+import os
 import re
 import select
 import subprocess
@@ -32,7 +34,13 @@ ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
 PAGES = [ROOT / "README.md", *sorted(DOCS.glob("**/*.md"))]
 SERVER_SCRIPT = DOCS / "examples" / "server.py"
-EXAMPLES = sorted(p for p in (DOCS / "examples").glob("*.py") if p != SERVER_SCRIPT)
+#: Scripts that run on their own; those that follow the example server run as
+#: the page blocks that include them (see SNIPPET).
+EXAMPLES = sorted(
+    p
+    for p in (DOCS / "examples").glob("*.py")
+    if p != SERVER_SCRIPT and "127.0.0.1:8000" not in p.read_text(encoding="utf-8")
+)
 
 #: Where the examples find docs/examples/server.py (its default port).
 EXAMPLE_AUTHORITY = "127.0.0.1:8000"
@@ -69,12 +77,20 @@ class Fence:
         return f"{self.page.relative_to(ROOT)}#{self.index}"
 
 
+#: A pymdownx.snippets line: the page shows that file (paths from the root).
+SNIPPET = re.compile(r'^--8<-- "([^"]+)"$', re.MULTILINE)
+
+
 def _fences(page: Path) -> list[Fence]:
     text = page.read_text(encoding="utf-8")
     return [
-        Fence(page, n, m.group("info").strip(), m.group("body"), m.end(), m.start())
+        Fence(page, n, m.group("info").strip(), _expand(m.group("body")), m.end(), m.start())
         for n, m in enumerate(FENCE.finditer(text))
     ]
+
+
+def _expand(body: str) -> str:
+    return SNIPPET.sub(lambda m: (ROOT / m.group(1)).read_text(encoding="utf-8"), body)
 
 
 def _examples() -> list[tuple[str, str, str | None]]:
@@ -246,7 +262,7 @@ def test_decode_sample_output() -> None:
 
 
 def _transitions() -> dict[tuple[str, str], str]:
-    from ssec_proto import TRANSITIONS
+    from ssec_proto.driver import TRANSITIONS
 
     return {(s.name, i.name): t.name for (s, i), t in TRANSITIONS.items()}
 
@@ -261,7 +277,8 @@ def test_reconnect_page_shows_the_real_transition_table() -> None:
 
 def mermaid_state_diagram() -> str:
     """The reconnect page's diagram, drawn from ``TRANSITIONS``."""
-    from ssec_proto import TRANSITIONS, ConnectionState
+    from ssec_proto import ConnectionState
+    from ssec_proto.driver import TRANSITIONS
 
     lines = ["stateDiagram-v2", f"    [*] --> {ConnectionState.CONNECTING.name}"]
     for (state, event), target in TRANSITIONS.items():
@@ -351,8 +368,11 @@ def test_api_reference_covers_the_public_api() -> None:
 
     text = (DOCS / "reference.md").read_text(encoding="utf-8")
     documented = set(re.findall(r"^::: ([\w.]+)$", text, re.MULTILINE))
+    import ssec_proto.driver
+
     public = {f"ssec_proto.{name}" for name in ssec_proto.__all__ if name != "__version__"}
-    assert public <= documented
+    public |= {f"ssec_proto.driver.{name}" for name in ssec_proto.driver.__all__}
+    assert public <= documented, public - documented
     for module in ("httpx", "aiohttp", "requests"):
         assert f"ssec_proto.adapters.{module}" in documented
     assert "ssec_proto.strategies" in documented
@@ -380,12 +400,50 @@ DOCSTRING_EXAMPLES = [
 @pytest.mark.parametrize(("module", "name"), DOCSTRING_EXAMPLES)
 def test_docstring_example_runs(module: str, name: str, example_server: str) -> None:
     doc = inspect.getdoc(getattr(importlib.import_module(module), name)) or ""
-    found = re.search(r"::\n\n((?:    .*\n|\n)+)", doc + "\n")
+    found = re.search(r"```python\n(.*?)```", doc, re.DOTALL)
     assert found, f"{module}.{name} has no example"
-    code = textwrap.dedent(found.group(1))
+    code = found.group(1)
     assert f"http://{EXAMPLE_AUTHORITY}/" in code
     if "async " in code:
         code = f"async def main():\n{textwrap.indent(code, '    ')}\n\nasyncio.run(main())\n"
     code = f"import asyncio\nfrom {module} import {name}\n\n{code}"
     printed = _run_bounded(code.replace(EXAMPLE_AUTHORITY, example_server), f"{module}.{name}")
-    assert printed.count("\n") == 3  # the example server's three events
+    # The example server's three events, on three lines or in one list.
+    assert len(re.findall(r"tick \d", printed)) == 3
+
+
+# --- the built site -------------------------------------------------------------------
+
+#: What reStructuredText leaves as text when mkdocstrings renders it as Markdown.
+RST_LEFTOVERS = re.compile(r":(?:meth|class|func|attr|data|mod|exc|obj|ref):`?\w|\w::\s*$", re.M)
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The documentation site, built as CI builds it (needs the docs extra)."""
+    pytest.importorskip("mkdocs", reason="the docs extra is not installed")
+    out = tmp_path_factory.mktemp("site")
+    result = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    return out
+
+
+def _page_text(page: Path) -> str:
+    text = re.sub(r"<(script|style)\b.*?</\1>", "", page.read_text(encoding="utf-8"), flags=re.S)
+    return html.unescape(re.sub(r"<[^>]+>", "", text))
+
+
+def test_the_site_shows_no_restructuredtext(site: Path) -> None:
+    found = {
+        str(page.relative_to(site)): [m.group(0) for m in RST_LEFTOVERS.finditer(_page_text(page))]
+        for page in site.glob("**/*.html")
+    }
+    assert {page: hits for page, hits in found.items() if hits} == {}

@@ -67,7 +67,7 @@ def test_compares_and_hashes_by_value() -> None:
 
 def test_fields_are_keyword_only() -> None:
     with pytest.raises(TypeError):
-        Event("message", "data")  # type: ignore[misc]
+        Event("message", "data")  # type: ignore[call-arg]
 
 
 def test_json_parses_data() -> None:

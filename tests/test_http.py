@@ -73,10 +73,14 @@ def test_header_pairs_copies_and_checks_types() -> None:
     assert pairs == [("A", "1")]
     pairs.append(("B", "2"))
     assert source == {"A": "1"}
+    # bytes are taken as UTF-8, the encoding they are sent in
+    assert header_pairs([(b"X-Id", "é".encode())]) == [("X-Id", "é")]
+    with pytest.raises(UnicodeDecodeError):
+        header_pairs([(b"X-Id", b"\xff")])
     with pytest.raises(TypeError, match="must be str"):
-        header_pairs([(b"A", "1")])  # type: ignore[list-item]
+        header_pairs([(1, "1")])  # type: ignore[list-item]
     with pytest.raises(TypeError, match="must be str"):
-        header_pairs({"A": b"1"})  # type: ignore[arg-type]
+        header_pairs({"A": None})  # type: ignore[arg-type]
 
 
 # --- Retry-After -----------------------------------------------------------------

@@ -1,7 +1,7 @@
-"""The ``ssec-proto`` command line (``python -m ssec_proto``).
+"""The `ssec-proto` command line (`python -m ssec_proto`).
 
-Not imported by ``import ssec_proto``. :func:`main` runs the command;
-:class:`ExitCode` lists how it can end.
+Not imported by `import ssec_proto`. `main()` runs the command;
+`ExitCode` lists how it can end.
 """
 
 from __future__ import annotations

@@ -1,11 +1,11 @@
-"""The event server behind ``ssec-proto demo``: standard library only.
+"""The event server behind `ssec-proto demo`: standard library only.
 
 It plays the part of a real SSE server that loses connections now and then:
 each connection streams events numbered from one after the request's
-``Last-Event-ID``, is cut off in the middle of an event every ``drop_every``
+`Last-Event-ID`, is cut off in the middle of an event every `drop_every`
 events, and once every event was sent, a request that resumes after the last
-one gets ``204 No Content``, the spec's way of telling a client to stop. A
-``retry:`` field keeps the client's reconnections short, so the whole demo
+one gets `204 No Content`, the spec's way of telling a client to stop. A
+`retry:` field keeps the client's reconnections short, so the whole demo
 takes a few seconds.
 """
 
@@ -29,17 +29,17 @@ WORDS = _SENTENCE.split()
 
 
 class DemoServer:
-    """A local event server that drops connections and resumes by ``Last-Event-ID``.
+    """A local event server that drops connections and resumes by `Last-Event-ID`.
 
-    ``with DemoServer() as server:`` listens on a free port of 127.0.0.1 and
-    serves ``GET /events`` from a daemon thread until the block ends.
+    `with DemoServer() as server:` listens on a free port of 127.0.0.1 and
+    serves `GET /events` from a daemon thread until the block ends.
 
     Args:
-        events: How many events the stream has (ids 1 to ``events``).
+        events: How many events the stream has (ids 1 to `events`).
         drop_every: Events sent per connection before it is cut off in the
             middle of the next one.
         interval: Seconds between two events.
-        retry_ms: The ``retry:`` field sent first: the client's reconnection
+        retry_ms: The `retry:` field sent first: the client's reconnection
             time in milliseconds.
         say: Called with a line of narration for each thing the server does.
     """
@@ -88,11 +88,11 @@ class DemoServer:
         self._thread.join(5.0)
 
     def event(self, k: int) -> bytes:
-        """The bytes of event ``k``."""
+        """The bytes of event `k`."""
         return b"id: %d\nevent: word\ndata: %s\n\n" % (k, WORDS[(k - 1) % len(WORDS)].encode())
 
     def serve(self, request: BaseHTTPRequestHandler) -> None:
-        """Answer one request: stream from after its ``Last-Event-ID``."""
+        """Answer one request: stream from after its `Last-Event-ID`."""
         last = request.headers.get("Last-Event-ID", "")
         first = int(last) + 1 if last.isascii() and last.isdigit() else 1
         if first > self.events:

@@ -1,4 +1,4 @@
-"""How ``ssec-proto`` ends: its exit codes, and the message for each failure."""
+"""How `ssec-proto` ends: its exit codes, and the message for each failure."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import socket
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from .._errors import EventTimeout, LimitExceeded, ResponseError, RetriesExhausted
+from .._errors import ConnectionFailed, EventTimeout, LimitExceeded, ResponseError
 from ._output import printable, safe_url
 
 if TYPE_CHECKING:
@@ -25,7 +25,7 @@ __all__ = [
 
 
 class ExitCode(enum.IntEnum):
-    """The exit status of ``ssec-proto``: one per kind of outcome."""
+    """The exit status of `ssec-proto`: one per kind of outcome."""
 
     OK = 0
     ERROR = 1
@@ -43,7 +43,7 @@ class ExitCode(enum.IntEnum):
     BROKEN_PIPE = 141
 
 
-#: What each exit code means; ``--help`` and docs/cli.md show this table.
+#: What each exit code means; `--help` and docs/cli.md show this table.
 EXIT_CODES: dict[ExitCode, str] = {
     ExitCode.OK: "the stream ended normally (HTTP 204, --max-events, end of input)",
     ExitCode.ERROR: "unexpected internal error (a bug: please report it)",
@@ -63,7 +63,7 @@ EXIT_CODES: dict[ExitCode, str] = {
 
 
 class Exit(Exception):
-    """End the command with ``code``, after printing ``message`` (if any) on stderr."""
+    """End the command with `code`, after printing `message` (if any) on stderr."""
 
     def __init__(self, code: ExitCode, message: str = "") -> None:
         super().__init__(message)
@@ -106,7 +106,7 @@ def _response_failure(error: ResponseError, prefix: str = "") -> Exit:
 
 
 def connect_failure(error: BaseException | None, url: str, prefix: str = "") -> Exit | None:
-    """An exit for a failed connection attempt; ``None`` if it is another failure."""
+    """An exit for a failed connection attempt; `None` if it is another failure."""
     import httpx  # noqa: PLC0415 - only once the adapter is in use
 
     if not isinstance(error, (httpx.ConnectError, httpx.ConnectTimeout)):
@@ -135,7 +135,7 @@ def stream_failure(error: BaseException, url: str) -> Exit:
         return limit_failure(error)
     if isinstance(error, ResponseError):
         return _response_failure(error)
-    assert isinstance(error, RetriesExhausted)  # the adapter raises nothing else
+    assert isinstance(error, ConnectionFailed)  # the adapter raises nothing else
     cause = error.__cause__
     prefix = f"{error}\n  "
     if isinstance(cause, ResponseError):

@@ -1,9 +1,9 @@
-"""The ``ssec-proto`` command: follow a stream, decode a capture, run the demo.
+"""The `ssec-proto` command: follow a stream, decode a capture, run the demo.
 
 Following a stream goes through the httpx adapter (imported only then), so
-the reconnect policy, the resumption with ``Last-Event-ID`` and the limits
-are the library's own; ``decode`` is the sans-IO :class:`~ssec_proto.Decoder`
-alone. Every failure ends with a one-line message and an :class:`ExitCode`.
+the reconnect policy, the resumption with `Last-Event-ID` and the limits
+are the library's own; `decode` is the sans-IO [`Decoder`][ssec_proto.Decoder]
+alone. Every failure ends with a one-line message and an `ExitCode`.
 """
 
 from __future__ import annotations
@@ -19,24 +19,25 @@ import sys
 from typing import TYPE_CHECKING, Any, NoReturn, cast
 from urllib.parse import urlsplit
 
-from .._client import DEFAULT_IDLE_TIMEOUT, Opened, Retrying
 from .._decoder import DEFAULT_MAX_EVENT_SIZE, DEFAULT_MAX_LINE_SIZE, Decoder
-from .._errors import LimitExceeded, ResponseError, RetriesExhausted
+from .._errors import ConnectionFailed, LimitExceeded, ResponseError
+from .._lifecycle import Opened, Retrying
 from .._reconnect import ReconnectConfig
 from .._version import __version__
+from ..driver._options import DEFAULT_IDLE_TIMEOUT
 from ._exits import EXIT_CODES, Exit, ExitCode, connect_failure, limit_failure, stream_failure
 from ._output import Narrator, Output, library_log, safe_url
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Generator, Sequence
 
-    from .._client import Lifecycle
+    from .._lifecycle import Lifecycle
 
 __all__ = ["main"]
 
 PROG = "ssec-proto"
 
-#: Bytes read from a capture at a time; ``read1`` returns sooner with less.
+#: Bytes read from a capture at a time; `read1` returns sooner with less.
 _CHUNK = 64 * 1024
 
 
@@ -44,10 +45,10 @@ _CHUNK = 64 * 1024
 
 
 class _Parser(argparse.ArgumentParser):
-    """An ``ArgumentParser`` that returns its verdict to :func:`main` instead of exiting."""
+    """An `ArgumentParser` that returns its verdict to `main()` instead of exiting."""
 
     def exit(self, status: int = 0, message: str | None = None) -> NoReturn:
-        """End the command (after --help or --version) without ``sys.exit``."""
+        """End the command (after --help or --version) without `sys.exit`."""
         raise Exit(ExitCode(status))
 
     def error(self, message: str) -> NoReturn:
@@ -277,7 +278,7 @@ def _import_connect() -> Callable[..., Any]:
 
 
 def _read_argument(value: str) -> bytes:
-    """A body argument: the text itself, or the bytes of ``@FILE`` (``@-``: stdin)."""
+    """A body argument: the text itself, or the bytes of `@FILE` (`@-`: stdin)."""
     if not value.startswith("@"):
         return value.encode()
     if value == "@-":
@@ -290,7 +291,7 @@ def _read_argument(value: str) -> bytes:
 
 
 def _request(args: argparse.Namespace) -> dict[str, Any]:
-    """The request options for ``connect()``, from the command line."""
+    """The request options for `connect()`, from the command line."""
     parts = urlsplit(args.url)
     try:
         valid = parts.scheme in ("http", "https") and bool(parts.hostname) and parts.port != 0
@@ -347,7 +348,7 @@ def _follow(
     *,
     wait: bool,
 ) -> ExitCode:
-    """Follow the stream at ``url`` and print its events until it ends."""
+    """Follow the stream at `url` and print its events until it ends."""
     connect = _import_connect()
     opened = False
 
@@ -372,13 +373,13 @@ def _follow(
             for event in source:
                 if output.write([event]):
                     break
-        except (LimitExceeded, ResponseError, RetriesExhausted) as exc:
+        except (LimitExceeded, ResponseError, ConnectionFailed) as exc:
             raise stream_failure(exc, url) from None
     return ExitCode.OK
 
 
 def _chunks(path: str) -> Generator[bytes, None, None]:
-    """The bytes of a file, or of stdin for ``-``, as they arrive."""
+    """The bytes of a file, or of stdin for `-`, as they arrive."""
     try:
         with contextlib.ExitStack() as stack:
             stream = cast(
@@ -465,14 +466,14 @@ def _quiet_stdout() -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the ``ssec-proto`` command.
+    """Run the `ssec-proto` command.
 
     Args:
         argv: The arguments, without the program name (default:
-            ``sys.argv[1:]``).
+            `sys.argv[1:]`).
 
     Returns:
-        The exit status, an :class:`ExitCode`.
+        The exit status, an `ExitCode`.
     """
     for stream in (sys.stdout, sys.stderr):
         # Print what a server sends even where the terminal's encoding cannot.

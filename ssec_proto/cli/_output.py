@@ -1,4 +1,4 @@
-"""What ``ssec-proto`` prints: events on stdout, the connection's story on stderr."""
+"""What `ssec-proto` prints: events on stdout, the connection's story on stderr."""
 
 from __future__ import annotations
 
@@ -10,14 +10,14 @@ import re
 from typing import IO, TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from .._client import Closed, Connecting, Opened, Retrying
+from .._lifecycle import Closed, Connecting, Opened, Retrying
 
 if TYPE_CHECKING:
     import argparse
     from collections.abc import Iterator
 
-    from .._client import Lifecycle
     from .._events import Event
+    from .._lifecycle import Lifecycle
 
 __all__ = ["Narrator", "Output", "library_log", "printable", "safe_url"]
 
@@ -26,17 +26,17 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 def printable(text: str) -> str:
-    r"""``text`` with control characters escaped (``\x1b``), line feeds and tabs kept.
+    r"""`text` with control characters escaped (`\x1b`), line feeds and tabs kept.
 
     What a server sends must not drive the user's terminal (escape sequences
-    can move the cursor, rewrite the title or hide text); ``--json`` output
+    can move the cursor, rewrite the title or hide text); `--json` output
     keeps the data exact, since JSON escapes them anyway.
     """
     return _CONTROL.sub(lambda match: f"\\x{ord(match.group()):02x}", text)
 
 
 def safe_url(url: str) -> str:
-    """``url`` with any password replaced by ``***``, fit for messages and logs."""
+    """`url` with any password replaced by `***`, fit for messages and logs."""
     parts = urlsplit(url)
     if parts.password is None:
         return url
@@ -58,7 +58,7 @@ class Output:
         )
 
     def write(self, events: list[Event]) -> bool:
-        """Print the events that pass the filter; ``True`` once ``--max-events`` are out."""
+        """Print the events that pass the filter; `True` once `--max-events` are out."""
         for event in events:
             if self.types is not None and event.event not in self.types:
                 continue

@@ -1,0 +1,153 @@
+"""The driver loop, async form: the blocking loop of `_sync.py`, awaited."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Generic
+
+from .._lifecycle import Closed, Opened, Retrying
+from ._stream import Ending, Stream
+from ._transport import R
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncGenerator, AsyncIterator, Iterator
+    from types import TracebackType
+
+    from typing_extensions import Unpack
+
+    from .._events import Event
+    from ._options import StreamOptions
+    from ._stream import Answer
+    from ._transport import AsyncTransport, Response
+
+__all__ = ["AsyncEventSource"]
+
+
+class AsyncEventSource(Generic[R]):
+    """A reconnecting event stream over any [`AsyncTransport`][ssec_proto.driver.AsyncTransport].
+
+    The async twin of [`EventSource`][ssec_proto.driver.EventSource], with
+    the same arguments and errors: iterate over it with `async for`, and use
+    it as an async context manager or call `aclose()`. It runs on whatever
+    event loop its transport runs on.
+    """
+
+    def __init__(
+        self, transport: AsyncTransport[R], url: Any, **options: Unpack[StreamOptions]
+    ) -> None:
+        self._stream = Stream(url, options)
+        self._transport = transport
+        self._response: Response[R] | None = None
+        self._batches: AsyncGenerator[list[Event], None] | None = None
+        self._pending: Iterator[Event] = iter(())
+        self._closed = False
+
+    @property
+    def last_event_id(self) -> str:
+        """The last event ID: where a reconnect (or a later run) resumes from."""
+        return self._stream.last_event_id
+
+    @property
+    def response(self) -> R | None:
+        """The current (or last) HTTP response, the transport's own object."""
+        return None if self._response is None else self._response.raw
+
+    async def __aenter__(self) -> AsyncEventSource[R]:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    def __aiter__(self) -> AsyncIterator[Event]:
+        return self
+
+    async def __anext__(self) -> Event:
+        event = next(self._pending, None)
+        if event is not None:
+            return event
+        if self._batches is None:
+            if self._closed:
+                raise StopAsyncIteration
+            self._batches = self._loop()
+        self._pending = iter(await self._batches.__anext__())
+        return next(self._pending)
+
+    async def aclose(self) -> None:
+        """Close the connection and the transport; iterating then ends at once."""
+        self._closed = True
+        self._pending = iter(())
+        if self._batches is not None:
+            await self._batches.aclose()
+        self._stream.close("closed by the caller")
+        await self._transport.close()
+
+    async def _loop(self) -> AsyncGenerator[list[Event], None]:
+        stream, transport = self._stream, self._transport
+        while True:
+            answer: Answer
+            try:
+                response = await transport.send(stream.request())
+            except Exception as exc:
+                answer = stream.failed(exc, transport.classify(exc))
+            else:
+                self._response = response
+                try:
+                    answer = stream.response_received(response, await self._excerpt(response))
+                    if isinstance(answer, Opened):
+                        ending = None
+                        feed = stream.feed
+                        chunks = transport.body(response, stream.read_timeout)
+                        try:
+                            async for chunk in chunks:
+                                events = feed(chunk)
+                                if events:
+                                    yield events
+                        except Ending as end:
+                            ending = end
+                        finally:
+                            await _aclose(chunks)
+                        if ending is None:
+                            answer = stream.stream_ended()
+                        else:
+                            if ending.events:
+                                yield ending.events
+                            answer = ending.answer
+                except Exception as exc:
+                    answer = stream.failed(exc, transport.classify(exc))
+                finally:
+                    await transport.release(response)
+            if isinstance(answer, Retrying):
+                await transport.sleep(answer.delay)
+                stream.reconnecting()
+            elif isinstance(answer, Closed):
+                return
+            else:
+                raise answer.error
+
+    async def _excerpt(self, response: Response[R]) -> bytes:
+        excerpt = self._stream.excerpt(response)
+        if excerpt is None:
+            return b""
+        chunks = self._transport.body(response, excerpt.read_timeout)
+        try:
+            async for chunk in chunks:
+                if excerpt.add(chunk):
+                    break
+        except Exception as exc:
+            if self._transport.classify(exc) is None:
+                raise
+        finally:
+            await _aclose(chunks)
+        return excerpt.data
+
+
+async def _aclose(chunks: AsyncIterator[bytes]) -> None:
+    # An async generator left unfinished must be closed by its owner (trio
+    # insists), not by the garbage collector.
+    aclose = getattr(chunks, "aclose", None)
+    if aclose is not None:
+        await aclose()
