@@ -47,7 +47,12 @@ import functools
 import itertools
 from typing import TYPE_CHECKING, NamedTuple
 
-from hypothesis import strategies as st
+try:
+    from hypothesis import strategies as st
+except ModuleNotFoundError as exc:
+    from ._extras import missing_extra
+
+    raise missing_extra(__name__, "hypothesis", exc) from exc
 
 from ._events import Event
 

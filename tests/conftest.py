@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import sys
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -17,3 +18,28 @@ def raw() -> Iterator[RawServer]:
     """A scripted byte-level HTTP/1.1 server on a free port of 127.0.0.1."""
     with RawServer() as server:
         yield server
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    # Hostile servers send bytes that are not UTF-8, and what the tests
+    # capture of them (log lines, reprs) can hold lone surrogates, which
+    # pytest-xdist cannot send from a worker: escape them.
+    outcome = yield
+    report = outcome.get_result()  # type: ignore[attr-defined]
+    report.sections = [(title, _escaped(content)) for title, content in report.sections]
+
+
+def _escaped(text: str) -> str:
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def pytest_xdist_setupnodes(config: pytest.Config, specs: list[Any]) -> None:
+    """Run the workers under the main process's `-b` flags (the README runs `-bb`).
+
+    Without them a worker would let bytes/str mix-ups pass silently.
+    """
+    flags = " -" + "b" * sys.flags.bytes_warning if sys.flags.bytes_warning else ""
+    for spec in specs:
+        if spec.popen and not spec.python:
+            spec.python = sys.executable + flags

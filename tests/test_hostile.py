@@ -59,13 +59,15 @@ def test_an_error_response_held_open_fails_at_once(
 ) -> None:
     raw.route("/s", held_open(status, content_type, chunked=chunked))
     started = time.monotonic()
-    out = run(driver, raw.url("/s"), idle_timeout=IDLE)
+    out = run(
+        driver, raw.url("/s"), idle_timeout=IDLE, reconnect=ReconnectConfig(error_body_timeout=0.2)
+    )
     took = time.monotonic() - started
     assert isinstance(out.error, ResponseError)
     assert out.error.status == status
     assert out.error.body == b"oops"  # what arrived within error_body_timeout
     assert len(raw.requests) == 1  # failed, not retried as a timeout
-    assert took < IDLE / 3  # error_body_timeout (1 s) bounds the wait, not the idle timeout
+    assert took < IDLE / 3  # error_body_timeout bounds the wait, not the idle timeout
 
 
 def test_a_retryable_status_held_open_is_retried_as_that_status(
@@ -76,7 +78,9 @@ def test_a_retryable_status_held_open_is_retried_as_that_status(
         driver,
         raw.url("/s"),
         idle_timeout=IDLE,
-        reconnect=ReconnectConfig(reconnection_time=0, min_delay=0, max_attempts=1),
+        reconnect=ReconnectConfig(
+            reconnection_time=0, min_delay=0, max_attempts=1, error_body_timeout=0.2
+        ),
     )
     assert isinstance(out.error, RetriesExhausted)
     assert isinstance(out.error.__cause__, ResponseError)

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import importlib
+import importlib.metadata
 import json
 import subprocess
 import sys
+
+import pytest
 
 FORBIDDEN = {
     "aiohttp",
@@ -54,3 +58,42 @@ def test_import_does_not_import_adapters_or_strategies() -> None:
     new = _new_modules("import ssec_proto")
     assert "ssec_proto.strategies" not in new
     assert not any(name.startswith("ssec_proto.adapters") for name in new)
+
+
+def test_the_driver_kit_pulls_in_no_io_or_http_library() -> None:
+    new = _new_modules("import ssec_proto.driver")
+    top_level = {name.partition(".")[0] for name in new}
+    assert not top_level & FORBIDDEN
+    assert top_level - set(sys.stdlib_module_names) == {"ssec_proto"}
+
+
+@pytest.mark.parametrize(
+    ("module", "blocked", "extra"),
+    [
+        ("ssec_proto.adapters.httpx", "anyio", "httpx"),
+        ("ssec_proto.adapters.aiohttp", "aiohttp", "aiohttp"),
+        ("ssec_proto.adapters.requests", "urllib3.response", "requests"),
+        ("ssec_proto.strategies", "hypothesis", "hypothesis"),
+    ],
+)
+def test_a_module_without_its_extra_says_which_extra_to_install(
+    monkeypatch: pytest.MonkeyPatch, module: str, blocked: str, extra: str
+) -> None:
+    monkeypatch.setitem(sys.modules, blocked, None)  # as if it were not installed
+    monkeypatch.delitem(sys.modules, module, raising=False)
+    with pytest.raises(ModuleNotFoundError, match=rf"pip install 'ssec-proto\[{extra}\]'") as info:
+        importlib.import_module(module)
+    assert info.value.name == blocked
+    assert f"{module} needs the '{extra}' extra" in str(info.value)
+
+
+def test_the_all_extra_is_every_driver_and_the_strategies() -> None:
+    requires = importlib.metadata.distribution("ssec-proto").requires or []
+
+    def extra(name: str) -> set[str]:
+        marker = f"; extra == '{name}'"
+        return {r.removesuffix(marker) for r in requires if r.endswith(marker)}
+
+    users = ("httpx", "aiohttp", "requests", "hypothesis")
+    assert extra("all") == set().union(*(extra(name) for name in users))
+    assert all(extra(name) for name in users)

@@ -12,8 +12,13 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING
 
-import aiohttp
-from aiohttp.http_exceptions import HttpProcessingError
+from .._extras import missing_extra
+
+try:
+    import aiohttp
+    from aiohttp.http_exceptions import HttpProcessingError
+except ModuleNotFoundError as exc:
+    raise missing_extra(__name__, "aiohttp", exc) from exc
 
 from ..driver import AsyncEventSource, Failure, Request, Response
 

@@ -9,15 +9,22 @@ the same for every adapter. The async form runs on asyncio and on trio
 
 from __future__ import annotations
 
+import functools
 import time
 from typing import TYPE_CHECKING, Generic, TypeVar
 
-import anyio
-import httpx
+from .._extras import missing_extra
+
+try:
+    import anyio
+    import httpx
+except ModuleNotFoundError as exc:
+    raise missing_extra(__name__, "httpx", exc) from exc
 
 from ..driver import AsyncEventSource, EventSource, Failure, Request, Response
 
 if TYPE_CHECKING:
+    import ssl
     from collections.abc import AsyncIterator, Iterator
 
     from typing_extensions import Unpack
@@ -33,10 +40,22 @@ __all__ = [
     "connect",
 ]
 
+_C = TypeVar("_C", httpx.Client, httpx.AsyncClient)
+
 #: Connect, write and pool timeout of a client this module creates itself.
 _OWN_CLIENT_TIMEOUT = httpx.Timeout(30.0)
 
-_C = TypeVar("_C", httpx.Client, httpx.AsyncClient)
+
+@functools.cache
+def _ssl_context() -> ssl.SSLContext:
+    # The clients this module makes share one TLS context: loading the CA
+    # certificates for each costs about 1 MB and 50 ms, which a thousand
+    # streams without a client of the caller's would pay a thousand times.
+    return httpx.create_ssl_context()
+
+
+def _own(kind: type[_C]) -> _C:
+    return kind(timeout=_OWN_CLIENT_TIMEOUT, verify=_ssl_context())
 
 
 class _Base(Generic[_C]):
@@ -106,7 +125,7 @@ class HttpxTransport(_Base[httpx.Client]):
 
     def send(self, request: Request) -> Response[httpx.Response]:
         if self._client is None:
-            self._client = httpx.Client(timeout=_OWN_CLIENT_TIMEOUT)
+            self._client = _own(httpx.Client)
         raw = self._client.send(
             self._request(self._client, request), stream=True, follow_redirects=True
         )
@@ -135,7 +154,7 @@ class AsyncHttpxTransport(_Base[httpx.AsyncClient]):
 
     async def send(self, request: Request) -> Response[httpx.Response]:
         if self._client is None:
-            self._client = httpx.AsyncClient(timeout=_OWN_CLIENT_TIMEOUT)
+            self._client = _own(httpx.AsyncClient)
         raw = await self._client.send(
             self._request(self._client, request), stream=True, follow_redirects=True
         )

@@ -12,10 +12,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, cast
 
-import requests
-import urllib3.exceptions
-import urllib3.response
-from requests.structures import CaseInsensitiveDict
+from .._extras import missing_extra
+
+try:
+    import requests
+    import urllib3.exceptions
+    import urllib3.response
+    from requests.structures import CaseInsensitiveDict
+except ModuleNotFoundError as exc:
+    raise missing_extra(__name__, "requests", exc) from exc
 
 from ..driver import EventSource, Failure, Request, Response, Transport
 
