@@ -657,7 +657,12 @@ def test_scenarios_as_the_real_command(raw: RawServer) -> None:
         (["http://h:abc/"], "not an http:// or https:// URL: 'http://h:abc/'"),
         (["http://u:secret@h:99999/"], "not an http:// or https:// URL: 'http://u:***@h:99999/'"),
         (["http://h:0/"], "not an http:// or https:// URL"),
-        (["--json-b", "{}", "http://x/"], "unrecognized arguments: --json-b"),
+        (["--json-b", "{}", "http://x/"], "--json-b is not an option (see: ssec-proto --help)"),
+        # Named as what it is, before the missing URL.
+        (["--bogus"], "ssec-proto: error: --bogus is not an option (see: ssec-proto --help)"),
+        (["--bogus=1", "http://x/"], "error: --bogus is not an option"),
+        (["http://x/", "http://y/"], "unrecognized arguments: http://y/"),
+        (["http://x/", "decode"], "unrecognized arguments: decode"),
         (["-H", "NoColon", "http://x/"], "expected 'Name: value', got 'NoColon'"),
         (["-H", "Bad Name: v", "http://x/"], "expected 'Name: value'"),
         (["--json-body", "{oops", "http://x/"], "--json-body is not valid JSON"),
@@ -669,7 +674,10 @@ def test_scenarios_as_the_real_command(raw: RawServer) -> None:
         (["--reconnection-time", "100", "http://x/"], "reconnection_time"),
         (["--no-reconnect", "--max-attempts", "3", "http://x/"], "not allowed with argument"),
         (["--color", "pink", "http://x/"], "invalid choice: 'pink'"),
-        (["decode", "--bogus"], "unrecognized arguments: --bogus"),
+        (["decode", "--bogus"], "--bogus is not an option (see: ssec-proto decode --help)"),
+        # Before the command, its own options only.
+        (["-H", "A: b", "decode"], "-H is not an option (see: ssec-proto decode --help)"),
+        (["-v", "decode"], "-v is not an option (see: ssec-proto decode --help)"),
         (["demo", "--events", "-1"], "must be greater than 0"),
     ],
 )
@@ -849,6 +857,21 @@ def test_decode_max_events_before_a_limit(run_main: Callable[..., Result]) -> No
     assert (result.code, result.out, result.err) == (0, "[message]\n  a\n", "")
 
 
+def test_options_before_the_command(ssec: Callable[..., Result], tmp_path: Path) -> None:
+    capture = tmp_path / "capture.sse"
+    capture.write_bytes(CAPTURE)
+    result = ssec("--json", "--max-events", "1", "decode", str(capture))
+    assert (result.code, result.err) == (0, "")
+    assert [json.loads(line)["event"] for line in result.out.splitlines()] == ["greet"]
+
+
+def test_an_option_value_is_not_a_command(run_main: Callable[..., Result]) -> None:
+    # "--event decode": events of type "decode"; the second "decode" is the command.
+    stdin = b"event: decode\ndata: 1\n\ndata: 2\n\n"
+    result = run_main("--event", "decode", "decode", "--json", stdin=stdin)
+    assert [json.loads(line)["data"] for line in result.out.splitlines()] == ["1"]
+
+
 def test_decode_unreadable_input(ssec: Callable[..., Result], tmp_path: Path) -> None:
     result = ssec("decode", str(tmp_path / "nope.sse"))
     assert result.code == ExitCode.INPUT
@@ -979,12 +1002,41 @@ def test_help_lists_the_exit_codes() -> None:
     assert _exit_code_table(result.out) == {code.value: text for code, text in EXIT_CODES.items()}
 
 
-@pytest.mark.parametrize("command", ["decode", "demo"])
-def test_subcommand_help(run_main: Callable[..., Result], command: str) -> None:
+# The ways each command can end; following a URL, all of them.
+DECODE_EXITS = ["OK", "ERROR", "USAGE", "LIMIT", "INPUT", "INTERRUPTED", "BROKEN_PIPE"]
+DEMO_EXITS = ["OK", "ERROR", "USAGE", "NO_HTTPX", "CONNECT", "RETRIES_EXHAUSTED", "IDLE_TIMEOUT"]
+DEMO_EXITS += ["INTERRUPTED", "BROKEN_PIPE"]
+
+
+@pytest.mark.parametrize(("command", "exits"), [("decode", DECODE_EXITS), ("demo", DEMO_EXITS)])
+def test_subcommand_help(run_main: Callable[..., Result], command: str, exits: list[str]) -> None:
     result = run_main(command, "--help")
     assert result.code == 0
     assert result.out.startswith(f"usage: ssec-proto {command} ")
-    assert _exit_code_table(result.out) == {code.value: text for code, text in EXIT_CODES.items()}
+    codes = [ExitCode[name] for name in exits]
+    assert _exit_code_table(result.out) == {code.value: EXIT_CODES[code] for code in codes}
+    # Every option says what it does, not only its default.
+    for option, wrapped in re.findall(r"^  (-.*)\n((?: {20,}.*\n)*)", result.out, re.M):
+        _, *first = re.split(r" {2,}", option, maxsplit=1)
+        description = " ".join([*first, *wrapped.split()])
+        assert description, option
+        assert not description.startswith("default:"), option
+
+
+def test_decode_help_offers_only_what_decode_does(run_main: Callable[..., Result]) -> None:
+    result = run_main("decode", "--help")
+    assert "--verbose" not in result.out
+    assert not re.search(r"^  -v\b", result.out, re.M)
+
+
+def test_help_of_the_body_options(run_main: Callable[..., Result]) -> None:
+    text = " ".join(run_main("--help").out.split())
+    assert "-d DATA, --data DATA request body; @FILE reads a file, @- stdin" in text
+    assert "@FILE reads a file, @- stdin --last-event-id" in text  # --json-body
+
+
+def test_help_before_a_command_is_the_command_s_help(run_main: Callable[..., Result]) -> None:
+    assert run_main("-h", "decode").out.startswith("usage: ssec-proto decode ")
 
 
 def test_every_exit_code_is_explained() -> None:

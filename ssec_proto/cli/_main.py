@@ -56,6 +56,22 @@ class _Parser(argparse.ArgumentParser):
         self.print_usage(sys.stderr)
         raise Exit(ExitCode.USAGE, message)
 
+    def parse(self, argv: list[str]) -> argparse.Namespace:
+        """Parse `argv`, naming an unknown option as such.
+
+        `parse_args` would first complain about a missing URL, or call the
+        option "unrecognized arguments", which reads like a problem with the
+        arguments that follow it.
+        """
+        args, extras = self.parse_known_args(argv)
+        for extra in extras:
+            if extra.startswith("-") and extra != "-":
+                name = extra.partition("=")[0]
+                self.error(f"{name} is not an option (see: {self.prog} --help)")
+        if extras:
+            self.error(f"unrecognized arguments: {' '.join(extras)}")
+        return args
+
 
 def _number(kind: type[int] | type[float], minimum: float, *, strict: bool = True) -> Any:
     def parse(text: str) -> int | float:
@@ -82,12 +98,41 @@ def _header(text: str) -> tuple[str, str]:
     return name, value
 
 
-_EPILOG = "exit codes:\n" + "\n".join(
-    f"  {code.value:>3}  {meaning}" for code, meaning in EXIT_CODES.items()
-)
+#: The commands besides following a URL.
+COMMANDS = ("decode", "demo")
+
+#: The exit codes each command can end with (following a URL: all of them).
+_COMMAND_EXIT_CODES = {
+    "decode": (
+        ExitCode.OK,
+        ExitCode.ERROR,
+        ExitCode.USAGE,
+        ExitCode.LIMIT,
+        ExitCode.INPUT,
+        ExitCode.INTERRUPTED,
+        ExitCode.BROKEN_PIPE,
+    ),
+    # A server of its own on 127.0.0.1, over plain HTTP, with small events.
+    "demo": (
+        ExitCode.OK,
+        ExitCode.ERROR,
+        ExitCode.USAGE,
+        ExitCode.NO_HTTPX,
+        ExitCode.CONNECT,
+        ExitCode.RETRIES_EXHAUSTED,
+        ExitCode.IDLE_TIMEOUT,
+        ExitCode.INTERRUPTED,
+        ExitCode.BROKEN_PIPE,
+    ),
+}
 
 
-def _output_options(parser: argparse.ArgumentParser) -> None:
+def _epilog(command: str) -> str:
+    codes = _COMMAND_EXIT_CODES.get(command, tuple(EXIT_CODES))
+    return "exit codes:\n" + "\n".join(f"  {code.value:>3}  {EXIT_CODES[code]}" for code in codes)
+
+
+def _output_options(parser: argparse.ArgumentParser, *, verbose: bool = True) -> None:
     group = parser.add_argument_group("output")
     group.add_argument(
         "--json", action="store_true", help="one JSON object per event: event, data, id, retry"
@@ -110,13 +155,14 @@ def _output_options(parser: argparse.ArgumentParser) -> None:
         default="auto",
         help="color the event headers (auto: on a terminal, unless NO_COLOR is set)",
     )
-    group.add_argument(
-        "-v",
-        "--verbose",
-        action="count",
-        default=0,
-        help="show the connection's lifecycle on stderr (-vv: also the library's log)",
-    )
+    if verbose:  # decode has no connection to tell about
+        group.add_argument(
+            "-v",
+            "--verbose",
+            action="count",
+            default=0,
+            help="show the connection's lifecycle on stderr (-vv: also the library's log)",
+        )
 
 
 def _limit_options(parser: argparse.ArgumentParser) -> None:
@@ -142,7 +188,7 @@ def _parser(command: str) -> _Parser:
     # sharing its prefix is added.
     options: dict[str, Any] = {
         "allow_abbrev": False,
-        "epilog": _EPILOG,
+        "epilog": _epilog(command),
         "formatter_class": argparse.RawDescriptionHelpFormatter,
     }
     if command == "decode":
@@ -155,7 +201,7 @@ def _parser(command: str) -> _Parser:
         parser.add_argument(
             "file", nargs="?", default="-", metavar="FILE", help="the capture; - for stdin"
         )
-        _output_options(parser)
+        _output_options(parser, verbose=False)
         _limit_options(parser)
         return parser
     if command == "demo":
@@ -168,7 +214,11 @@ def _parser(command: str) -> _Parser:
         )
         demo = parser.add_argument_group("demo")
         demo.add_argument(
-            "--events", type=_number(int, 0), default=12, metavar="N", help="default: 12"
+            "--events",
+            type=_number(int, 0),
+            default=12,
+            metavar="N",
+            help="events in the stream (default: 12)",
         )
         demo.add_argument(
             "--drop-every",
@@ -198,7 +248,8 @@ def _parser(command: str) -> _Parser:
         "  demo     follow a local demo server that drops and resumes (see: demo --help)",
         **options,
     )
-    parser.add_argument("url", metavar="URL", help=argparse.SUPPRESS)
+    # Optional to argparse, so that an unknown option is named before a missing URL.
+    parser.add_argument("url", nargs="?", metavar="URL", help=argparse.SUPPRESS)
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     request = parser.add_argument_group("request")
     request.add_argument(
@@ -214,11 +265,14 @@ def _parser(command: str) -> _Parser:
         "-X", "--method", help="request method (default: GET, or POST with a body)"
     )
     body = request.add_mutually_exclusive_group()
-    body.add_argument("-d", "--data", metavar="DATA", help="request body; @FILE reads a file")
+    body.add_argument(
+        "-d", "--data", metavar="DATA", help="request body; @FILE reads a file, @- stdin"
+    )
     body.add_argument(
         "--json-body",
         metavar="JSON",
-        help="JSON request body (checked; sets Content-Type: application/json); @FILE reads one",
+        help="JSON request body (checked; sets Content-Type: application/json); "
+        "@FILE reads a file, @- stdin",
     )
     request.add_argument(
         "--last-event-id", metavar="ID", help="resume after this event ID (sent as Last-Event-ID)"
@@ -440,14 +494,44 @@ def _demo(args: argparse.Namespace) -> ExitCode:
     return code
 
 
+def _command(argv: list[str]) -> tuple[str, list[str]]:
+    """The command `argv` asks for, and its arguments without the command's name.
+
+    Options may come before the name (`ssec-proto --json decode FILE`): the
+    name is the first argument that is neither an option nor an option's value.
+    """
+    # Any command's option that takes a value, so that its value is skipped.
+    # (argparse keeps its actions in an attribute of its own, not a method.)
+    with_value = {
+        name
+        for parser in map(_parser, ("follow", *COMMANDS))
+        for action in parser._actions
+        if action.nargs != 0
+        for name in action.option_strings
+    }
+    value_next = False
+    for index, arg in enumerate(argv):
+        if value_next:
+            value_next = False
+        elif arg in COMMANDS:
+            return arg, argv[:index] + argv[index + 1 :]
+        elif arg.startswith("-") and arg not in ("-", "--"):
+            value_next = arg in with_value
+        else:
+            break  # the URL (or an argument out of place, which the parser names)
+    return "follow", argv
+
+
 def _run(argv: list[str]) -> ExitCode:
-    command = argv[0] if argv and argv[0] in ("decode", "demo") else "follow"
+    command, argv = _command(argv)
     parser = _parser(command)
-    args = parser.parse_args(argv[1:] if command != "follow" else argv)
+    args = parser.parse(argv)
     if command == "decode":
         return _decode(args)
     if command == "demo":
         return _demo(args)
+    if args.url is None:
+        parser.error("the following arguments are required: URL")
     request = _request(args)
     narrator = Narrator(args.verbose, sys.stderr, args.url)
     return _follow(args.url, request, args, Output(args, sys.stdout), narrator, wait=args.wait)
