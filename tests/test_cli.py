@@ -31,8 +31,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from ssec_proto import Decoder, LimitExceeded
 from ssec_proto.cli import EXIT_CODES, ExitCode, main
+from ssec_proto.cli._decode import _Decoding
+from ssec_proto.strategies import chunkings
 
 from .servers import (
     Conn,
@@ -759,7 +764,7 @@ def test_keyboard_interrupt_in_process(
     def interrupted(*args: object) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("ssec_proto.cli._main._decode", interrupted)
+    monkeypatch.setattr("ssec_proto.cli._main.decode", interrupted)
     assert run_main("decode", "-").code == ExitCode.INTERRUPTED
 
 
@@ -769,7 +774,7 @@ def test_unexpected_error_is_a_message(
     def broken(*args: object) -> None:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr("ssec_proto.cli._main._decode", broken)
+    monkeypatch.setattr("ssec_proto.cli._main.decode", broken)
     result = run_main("decode", "-")
     assert result.code == ExitCode.ERROR
     assert int(ExitCode.ERROR) == 1
@@ -842,6 +847,108 @@ def test_decode_limit(ssec: Callable[..., Result]) -> None:
     assert result.code == ExitCode.LIMIT
     assert result.out == "[message]\n  a\n"
     assert "a line exceeds --max-line-size 20" in result.err
+
+
+def _numbered(count: int, bad: dict[int, bytes]) -> bytes:
+    """``count`` events with ids 0, 1, ...; those in ``bad`` have that data line instead."""
+    return b"".join(b"id: %d\n%s\n\n" % (k, bad.get(k, b"data: %d" % k)) for k in range(count))
+
+
+def test_decode_goes_on_after_a_limit(ssec: Callable[..., Result], tmp_path: Path) -> None:
+    # Many read chunks: the events after the one skipped are in later ones.
+    capture = tmp_path / "capture.sse"
+    capture.write_bytes(_numbered(20_000, {4970: b"data: " + b"x" * 200}))
+    result = ssec("decode", "--max-line-size", "100", "--json", str(capture))
+    assert [json.loads(line)["data"] for line in result.out.splitlines()] == [
+        str(k) for k in range(20_000) if k != 4970
+    ]
+    assert result.err == (
+        "ssec-proto: skipped event #4971 of the input: a line exceeds --max-line-size 100 (bytes)\n"
+        "ssec-proto: error: 1 event skipped (over --max-line-size); "
+        "raise the limit if the input is legitimate\n"
+    )
+    assert result.code == ExitCode.LIMIT
+
+
+def test_decode_reports_each_skipped_event_in_its_place() -> None:
+    # Three in one read chunk, over both limits; stderr and stdout in one pipe.
+    capture = _numbered(
+        8, {2: b"data: " + b"x" * 50, 3: b"data: 1234\ndata: 1234", 6: b"data: " + b"y" * 50}
+    )
+    done = subprocess.run(
+        [*COMMAND, "decode", "--max-line-size", "40", "--max-event-size", "8"],
+        input=capture,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        timeout=TIMEOUT,
+        env=_env(),
+        check=False,
+    )
+    assert done.returncode == ExitCode.LIMIT
+    assert done.stdout.decode() == (
+        "[message] id=0\n  0\n[message] id=1\n  1\n"
+        "ssec-proto: skipped event #3 of the input: a line exceeds --max-line-size 40 (bytes)\n"
+        "ssec-proto: skipped event #4 of the input: "
+        "an event's data exceeds --max-event-size 8 (characters)\n"
+        "[message] id=4\n  4\n[message] id=5\n  5\n"
+        "ssec-proto: skipped event #7 of the input: a line exceeds --max-line-size 40 (bytes)\n"
+        "[message] id=7\n  7\n"
+        "ssec-proto: error: 3 events skipped (over --max-line-size and --max-event-size); "
+        "raise the limits if the input is legitimate\n"
+    )
+
+
+def test_decode_stop_at_limit(ssec: Callable[..., Result]) -> None:
+    stdin = _numbered(6, {3: b"data: " + b"x" * 50})
+    result = ssec("decode", "--max-line-size", "40", "--stop-at-limit", "--json", stdin=stdin)
+    assert [json.loads(line)["data"] for line in result.out.splitlines()] == ["0", "1", "2"]
+    assert result.err == (
+        "ssec-proto: error: event #4 of the input: a line exceeds --max-line-size 40 (bytes); "
+        "stopped there (--stop-at-limit): raise --max-line-size if the input is legitimate\n"
+    )
+    assert result.code == ExitCode.LIMIT
+
+
+# Blocks within and over the limits of test_decode_skips_as_a_line_at_a_time,
+# with every line ending, and lines cut off by the end of the input.
+LIMITED_PIECES = [
+    b"data: ok\n\n",
+    b"id: 7\r\n\r\n",
+    b"data: abc\rdata: abc\r\r",
+    b"data: " + b"x" * 30 + b"\n",
+    b"event: e\ndata: 1\n\n",
+    b"\n",
+    b"x" * 25,
+    b": comment\r\n",
+    b"retry: 5\n",
+]
+
+
+def _line_at_a_time(raw: bytes) -> list[object]:
+    """What one decoder makes of ``raw`` fed a line at a time: where each error stands."""
+    decoder = Decoder(max_line_size=20, max_event_size=8)
+    items: list[object] = []
+    for line in raw.splitlines(keepends=True):
+        try:
+            items += decoder.feed(line)
+        except LimitExceeded as exc:
+            items += [*exc.events, type(exc)]
+    return items
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.sampled_from(LIMITED_PIECES), max_size=14)
+    .map(b"".join)
+    .flatmap(lambda raw: chunkings(raw).map(lambda chunks: (raw, chunks)))
+)
+def test_decode_skips_as_a_line_at_a_time(case: tuple[bytes, list[bytes]]) -> None:
+    # A line at a time, a decoder completes one event at most per feed(), so
+    # each error stands where its event did; decode reads bigger chunks.
+    raw, chunks = case
+    decoding = _Decoding(20, 8)
+    items = [item for chunk in chunks for item in decoding.feed(chunk)]
+    assert [type(i) if isinstance(i, LimitExceeded) else i for i in items] == _line_at_a_time(raw)
 
 
 def test_decode_max_events_before_a_limit(run_main: Callable[..., Result]) -> None:

@@ -20,6 +20,8 @@ __all__ = [
     "ExitCode",
     "connect_failure",
     "limit_failure",
+    "limit_flag",
+    "limit_text",
     "stream_failure",
 ]
 
@@ -117,13 +119,22 @@ def connect_failure(error: BaseException | None, url: str, prefix: str = "") -> 
     return Exit(ExitCode.CONNECT, f"{prefix}cannot connect to {safe_url(url)}: {error}")
 
 
+def limit_flag(error: LimitExceeded) -> str:
+    """The command's option for the limit `error` is about: `--max-line-size`."""
+    return "--" + error.option.replace("_", "-")
+
+
+def limit_text(error: LimitExceeded) -> str:
+    """What went over which limit: `a line exceeds --max-line-size 100 (bytes)`."""
+    return f"{error.what} exceeds {limit_flag(error)} {error.limit} ({error.unit})"
+
+
 def limit_failure(error: LimitExceeded) -> Exit:
     """The exit for a line or an event over the decoder's limits."""
-    flag = "--" + error.option.replace("_", "-")
     return Exit(
         ExitCode.LIMIT,
-        f"{error.what} exceeds {flag} {error.limit} ({error.unit}); the event was "
-        f"discarded and the stream closed (raise {flag} if the stream is legitimate)",
+        f"{limit_text(error)}; the event was discarded and the stream closed "
+        f"(raise {limit_flag(error)} if the stream is legitimate)",
     )
 
 

@@ -9,36 +9,31 @@ alone. Every failure ends with a one-line message and an `ExitCode`.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import io
 import json
 import math
 import os
 import re
 import sys
-from typing import TYPE_CHECKING, Any, NoReturn, cast
+from typing import TYPE_CHECKING, Any, NoReturn
 from urllib.parse import urlsplit
 
-from .._decoder import DEFAULT_MAX_EVENT_SIZE, DEFAULT_MAX_LINE_SIZE, Decoder
+from .._decoder import DEFAULT_MAX_EVENT_SIZE, DEFAULT_MAX_LINE_SIZE
 from .._errors import ConnectionFailed, LimitExceeded, ResponseError
 from .._lifecycle import Opened, Retrying
 from .._reconnect import ReconnectConfig
 from .._version import __version__
 from ..driver._options import DEFAULT_IDLE_TIMEOUT
-from ._exits import EXIT_CODES, Exit, ExitCode, connect_failure, limit_failure, stream_failure
-from ._output import Narrator, Output, library_log, safe_url
+from ._decode import decode
+from ._exits import EXIT_CODES, Exit, ExitCode, connect_failure, stream_failure
+from ._output import PROG, Narrator, Output, library_log, safe_url
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Generator, Sequence
+    from collections.abc import Callable, Sequence
 
     from .._lifecycle import Lifecycle
 
 __all__ = ["main"]
-
-PROG = "ssec-proto"
-
-#: Bytes read from a capture at a time; `read1` returns sooner with less.
-_CHUNK = 64 * 1024
 
 
 # --- arguments ----------------------------------------------------------------------
@@ -165,7 +160,7 @@ def _output_options(parser: argparse.ArgumentParser, *, verbose: bool = True) ->
         )
 
 
-def _limit_options(parser: argparse.ArgumentParser) -> None:
+def _limit_options(parser: argparse.ArgumentParser) -> argparse._ArgumentGroup:
     group = parser.add_argument_group("limits")
     group.add_argument(
         "--max-line-size",
@@ -181,6 +176,7 @@ def _limit_options(parser: argparse.ArgumentParser) -> None:
         metavar="CHARS",
         help="largest event data accepted (default: %(default)s)",
     )
+    return group
 
 
 def _parser(command: str) -> _Parser:
@@ -202,7 +198,12 @@ def _parser(command: str) -> _Parser:
             "file", nargs="?", default="-", metavar="FILE", help="the capture; - for stdin"
         )
         _output_options(parser, verbose=False)
-        _limit_options(parser)
+        limits = _limit_options(parser)
+        limits.add_argument(
+            "--stop-at-limit",
+            action="store_true",
+            help="stop at the first event over a limit (default: skip it, go on, exit 8)",
+        )
         return parser
     if command == "demo":
         parser = _Parser(
@@ -432,40 +433,6 @@ def _follow(
     return ExitCode.OK
 
 
-def _chunks(path: str) -> Generator[bytes, None, None]:
-    """The bytes of a file, or of stdin for `-`, as they arrive."""
-    try:
-        with contextlib.ExitStack() as stack:
-            stream = cast(
-                "io.BufferedIOBase",
-                sys.stdin.buffer if path == "-" else stack.enter_context(open(path, "rb")),
-            )
-            # read1 returns what has arrived: a growing capture is decoded live.
-            while chunk := stream.read1(_CHUNK):
-                yield chunk
-    except OSError as exc:
-        name = "stdin" if path == "-" else path
-        raise Exit(ExitCode.INPUT, f"cannot read {name}: {exc.strerror or exc}") from None
-
-
-def _decode(args: argparse.Namespace) -> ExitCode:
-    """Decode a capture from a file or stdin, printing events as they complete."""
-    output = Output(args, sys.stdout)
-    decoder = Decoder(max_line_size=args.max_line_size, max_event_size=args.max_event_size)
-    # Only reading is guarded: a failed write (a closed pipe) is not an input error.
-    with contextlib.closing(_chunks(args.file)) as chunks:
-        for chunk in chunks:
-            try:
-                events = decoder.feed(chunk)
-            except LimitExceeded as exc:
-                if output.write(exc.events):
-                    break  # --max-events came first
-                raise limit_failure(exc) from None
-            if output.write(events):
-                break
-    return ExitCode.OK
-
-
 def _demo(args: argparse.Namespace) -> ExitCode:
     """Follow a local server that drops connections and resumes them."""
     from ._demo import DemoServer  # noqa: PLC0415 - http.server only for the demo
@@ -527,7 +494,7 @@ def _run(argv: list[str]) -> ExitCode:
     parser = _parser(command)
     args = parser.parse(argv)
     if command == "decode":
-        return _decode(args)
+        return decode(args)
     if command == "demo":
         return _demo(args)
     if args.url is None:
