@@ -23,6 +23,7 @@ import select
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import threading
@@ -684,6 +685,8 @@ def test_scenarios_as_the_real_command(raw: RawServer) -> None:
         (["-H", "A: b", "decode"], "-H is not an option (see: ssec-proto decode --help)"),
         (["-v", "decode"], "-v is not an option (see: ssec-proto decode --help)"),
         (["demo", "--events", "-1"], "must be greater than 0"),
+        (["--key", "k.pem", "https://x/"], "--key goes with --cert FILE"),
+        (["-k", "--cacert", "ca.pem", "https://x/"], "not allowed with argument"),
     ],
 )
 def test_invalid_arguments(run_main: Callable[..., Result], args: list[str], message: str) -> None:
@@ -780,6 +783,264 @@ def test_unexpected_error_is_a_message(
     assert int(ExitCode.ERROR) == 1
     assert result.err.startswith("ssec-proto: error: unexpected RuntimeError: boom\n")
     assert "please report it" in result.err
+
+
+# --- TLS ----------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class PKI:
+    """PEM files for the TLS tests: each certificate is a ``.pem`` with its ``.key``."""
+
+    where: Path
+
+    def pem(self, name: str) -> str:
+        return str(self.where / f"{name}.pem")
+
+    def key(self, name: str) -> str:
+        return str(self.where / f"{name}.key")
+
+    def context(self, name: str, *, client_ca: str | None = None) -> ssl.SSLContext:
+        """A server's context with certificate ``name``; ``client_ca``: ask for a client's."""
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(self.pem(name), self.key(name))
+        if client_ca is not None:
+            context.verify_mode = ssl.CERT_REQUIRED
+            context.load_verify_locations(self.pem(client_ca))
+        return context
+
+
+def _openssl(where: Path, *args: str) -> None:
+    subprocess.run(["openssl", *args], cwd=where, check=True, capture_output=True, timeout=TIMEOUT)
+
+
+@pytest.fixture(scope="module")
+def pki(tmp_path_factory: pytest.TempPathFactory) -> PKI:
+    """A CA and the certificates it signs, made by the openssl command.
+
+    (The cryptography package would do as well, but nothing installs it.)
+    """
+    if shutil.which("openssl") is None:
+        pytest.skip("the openssl command is not installed")
+    where = tmp_path_factory.mktemp("pki")
+    new_key = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "2"]
+    ca = ["basicConstraints=critical,CA:TRUE", "keyUsage=critical,keyCertSign"]
+    leaf = ["basicConstraints=critical,CA:FALSE", "keyUsage=critical,digitalSignature"]
+    for name, extensions in [
+        ("ca", ca),
+        ("self-signed", [*leaf, "subjectAltName=IP:127.0.0.1", "extendedKeyUsage=serverAuth"]),
+    ]:
+        added = [arg for extension in extensions for arg in ("-addext", extension)]
+        _openssl(where, "req", "-x509", *new_key, "-subj", f"/CN={name}", *added,
+                 "-keyout", f"{name}.key", "-out", f"{name}.pem")  # fmt: skip
+    signed = {
+        "server": [*leaf, "subjectAltName=IP:127.0.0.1", "extendedKeyUsage=serverAuth"],
+        "localhost": [*leaf, "subjectAltName=DNS:localhost", "extendedKeyUsage=serverAuth"],
+        "client": [*leaf, "extendedKeyUsage=clientAuth"],
+    }
+    for serial, (name, extensions) in enumerate(signed.items(), 2):
+        (where / f"{name}.ext").write_text("\n".join([*extensions, "authorityKeyIdentifier=keyid"]))
+        _openssl(where, "req", *new_key, "-subj", f"/CN={name}",
+                 "-keyout", f"{name}.key", "-out", f"{name}.csr")  # fmt: skip
+        _openssl(where, "x509", "-req", "-in", f"{name}.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
+                 "-set_serial", str(serial), "-days", "2", "-extfile", f"{name}.ext",
+                 "-out", f"{name}.pem")  # fmt: skip
+    return PKI(where)
+
+
+class TLSServer:
+    """A server on 127.0.0.1 that answers each request with one event, over TLS.
+
+    Connections are served one at a time, each with a TLS handshake under
+    ``context``. Without one, it speaks plain HTTP and answers a TLS hello
+    (anything) with 400 Bad Request, as an HTTP server does.
+    """
+
+    def __init__(self, context: ssl.SSLContext | None) -> None:
+        self.context = context
+        #: Connections accepted so far.
+        self.connections = 0
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self._listener.settimeout(0.05)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+
+    def url(self, scheme: str = "https") -> str:
+        return f"{scheme}://127.0.0.1:{self._listener.getsockname()[1]}/events"
+
+    def __enter__(self) -> TLSServer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._stop.set()
+        self._thread.join(TIMEOUT)
+        self._listener.close()
+
+    def _serve(self) -> None:
+        while not self._stop.is_set():
+            try:
+                conn, _ = self._listener.accept()
+            except TimeoutError:
+                continue
+            self.connections += 1
+            conn.settimeout(TIMEOUT)
+            if self.context is None:
+                with contextlib.suppress(OSError):
+                    conn.recv(65536)
+                    conn.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
+                self._end(conn)
+                continue
+            tls = self.context.wrap_socket(conn, server_side=True, do_handshake_on_connect=False)
+            # A handshake that fails (on either side) ends the connection.
+            with contextlib.suppress(OSError):
+                tls.do_handshake()
+                head = b""
+                while b"\r\n\r\n" not in head and (data := tls.recv(65536)):
+                    head += data
+                tls.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n\r\n")
+                tls.sendall(b"data: over TLS\n\n")
+            self._end(tls)
+
+    @staticmethod
+    def _end(conn: socket.socket) -> None:
+        # Half-close, then read until the client goes: closing with its
+        # request unread would reset the connection, and the client could
+        # lose the TLS alert that says why the handshake failed.
+        with contextlib.suppress(OSError):
+            conn.shutdown(socket.SHUT_WR)  # an SSLSocket stops speaking TLS
+            while conn.recv(65536):
+                pass
+        conn.close()
+
+
+OVER_TLS = "[message]\n  over TLS\n"
+
+
+def test_tls_untrusted_certificate_fails_at_once(ssec: Callable[..., Result], pki: PKI) -> None:
+    with TLSServer(pki.context("server")) as server:
+        result = ssec("--wait", server.url())  # retrying cannot help
+    assert result.code == ExitCode.TLS
+    assert int(ExitCode.TLS) == 12
+    assert result.err == (
+        "ssec-proto: error: the TLS certificate of 127.0.0.1 is not trusted (unable to get "
+        "local issuer certificate); --cacert FILE trusts the CA that signed it, -k skips the "
+        "check\n"
+    )
+    assert server.connections == 1
+
+
+@pytest.mark.parametrize(
+    ("certificate", "message"),
+    [
+        ("self-signed", "the TLS certificate of 127.0.0.1 is not trusted (self-signed "
+         "certificate);"),
+        ("localhost", "the TLS certificate of 127.0.0.1 is for other names (IP address mismatch, "
+         "certificate is not valid for '127.0.0.1'); -k skips the check\n"),
+    ],
+)  # fmt: skip
+def test_tls_certificate_problems(
+    run_main: Callable[..., Result], pki: PKI, certificate: str, message: str
+) -> None:
+    with TLSServer(pki.context(certificate)) as server:
+        result = run_main("--cacert", pki.pem("ca"), server.url())
+        insecure = run_main("-k", "--max-events", "1", server.url())
+    assert (result.code, result.out) == (ExitCode.TLS, "")
+    assert message in result.err
+    assert (insecure.code, insecure.out, insecure.err) == (0, OVER_TLS, "")
+
+
+def test_tls_cacert(ssec: Callable[..., Result], pki: PKI) -> None:
+    with TLSServer(pki.context("server")) as server:
+        result = ssec("--cacert", pki.pem("ca"), "--max-events", "1", server.url())
+    assert (result.code, result.out, result.err) == (0, OVER_TLS, "")
+
+
+@pytest.mark.parametrize("variable", ["SSL_CERT_FILE", "SSL_CERT_DIR"])
+def test_tls_trusts_the_environment_s_cas(
+    run_main: Callable[..., Result], pki: PKI, monkeypatch: pytest.MonkeyPatch, variable: str
+) -> None:
+    ca = pki.where / "ca-dir"
+    if not ca.exists():
+        ca.mkdir()
+        shutil.copy(pki.pem("ca"), ca / "ca.pem")
+        _openssl(ca, "rehash", ".")  # the file names that OpenSSL looks up
+    # One or the other: SSL_CERT_FILE is used first.
+    monkeypatch.delenv("SSL_CERT_FILE", raising=False)
+    monkeypatch.delenv("SSL_CERT_DIR", raising=False)
+    monkeypatch.setenv(variable, str(ca / "ca.pem" if variable == "SSL_CERT_FILE" else ca))
+    with TLSServer(pki.context("server")) as server:
+        result = run_main("--max-events", "1", server.url())
+    assert (result.code, result.out, result.err) == (0, OVER_TLS, "")
+
+
+def test_tls_to_a_port_without_tls(ssec: Callable[..., Result]) -> None:
+    with TLSServer(None) as server:
+        result = ssec(server.url())
+    assert result.code == ExitCode.TLS
+    assert result.err == (
+        "ssec-proto: error: the server does not speak TLS on this port (try http://)\n"
+    )
+    assert server.connections == 1
+
+
+def test_tls_failure_without_reconnecting(run_main: Callable[..., Result]) -> None:
+    with TLSServer(None) as server:
+        result = run_main("--no-reconnect", server.url())
+    assert result.code == ExitCode.TLS
+    assert result.err.startswith("ssec-proto: error: ConnectError: ")
+    assert result.err.endswith("\n  the server does not speak TLS on this port (try http://)\n")
+
+
+def test_tls_client_certificate(ssec: Callable[..., Result], pki: PKI) -> None:
+    with TLSServer(pki.context("server", client_ca="ca")) as server:
+        cacert = ("--cacert", pki.pem("ca"))
+        result = ssec(*cacert, "--cert", pki.pem("client"), "--key", pki.key("client"),
+                      "--max-events", "1", server.url())  # fmt: skip
+        refused = ssec(*cacert, server.url())
+    assert (result.code, result.out, result.err) == (0, OVER_TLS, "")
+    assert refused.code == ExitCode.TLS
+    assert refused.err == (
+        "ssec-proto: error: TLS with 127.0.0.1 failed (tlsv13 alert certificate required): "
+        "the server wants a client certificate (--cert FILE --key FILE)\n"
+    )
+
+
+def test_tls_client_certificate_and_key_in_one_file(
+    run_main: Callable[..., Result], pki: PKI, tmp_path: Path
+) -> None:
+    both = tmp_path / "both.pem"
+    both.write_text(Path(pki.pem("client")).read_text() + Path(pki.key("client")).read_text())
+    untrusted = ("--cert", pki.pem("self-signed"), "--key", pki.key("self-signed"))
+    with TLSServer(pki.context("server", client_ca="ca")) as server:
+        result = run_main("--cacert", pki.pem("ca"), "--cert", str(both), "--max-events", "1",
+                          server.url())  # fmt: skip
+        refused = run_main("--cacert", pki.pem("ca"), *untrusted, server.url())
+    assert (result.code, result.out, result.err) == (0, OVER_TLS, "")
+    assert refused.code == ExitCode.TLS
+    assert refused.err.startswith("ssec-proto: error: TLS with 127.0.0.1 failed (")
+    assert "client certificate" not in refused.err
+
+
+def test_tls_files_that_cannot_be_used(
+    run_main: Callable[..., Result], pki: PKI, tmp_path: Path
+) -> None:
+    url = f"https://127.0.0.1:{closed_port()}/"
+    junk = tmp_path / "junk.pem"
+    junk.write_text("not a certificate\n")
+    missing = tmp_path / "missing.pem"
+    cases = [
+        (("--cacert", str(missing)), f"cannot read --cacert {missing}: No such file or directory"),
+        (("--cacert", str(junk)), f"cannot use --cacert {junk}: "),
+        (("--cert", str(junk)), f"cannot use --cert {junk}: "),
+        (("--cert", pki.pem("client"), "--key", pki.key("server")),
+         f"cannot use --cert {pki.pem('client')} with --key {pki.key('server')}: "),
+    ]  # fmt: skip
+    for args, message in cases:
+        result = run_main(*args, url)
+        assert result.code == ExitCode.INPUT, result
+        assert result.err.startswith(f"ssec-proto: error: {message}"), result
+        assert "(_ssl.c" not in result.err
 
 
 # --- formatting -------------------------------------------------------------------

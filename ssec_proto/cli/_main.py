@@ -25,8 +25,9 @@ from .._reconnect import ReconnectConfig
 from .._version import __version__
 from ..driver._options import DEFAULT_IDLE_TIMEOUT
 from ._decode import decode
-from ._exits import EXIT_CODES, Exit, ExitCode, connect_failure, stream_failure
+from ._exits import EXIT_CODES, Exit, ExitCode, connect_failure, stream_failure, tls_failure
 from ._output import PROG, Narrator, Output, library_log, safe_url
+from ._tls import TLSOptions
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -303,7 +304,7 @@ def _parser(command: str) -> _Parser:
     reconnect.add_argument(
         "--wait",
         action="store_true",
-        help="retry a first connection that fails (refused, DNS) instead of exiting",
+        help="retry a first connection that fails (refused, DNS; not TLS) instead of exiting",
     )
     reconnect.add_argument(
         "--idle-timeout",
@@ -312,6 +313,24 @@ def _parser(command: str) -> _Parser:
         metavar="SECONDS",
         help="reconnect after this long without a byte (default: %(default)s)",
     )
+    tls = parser.add_argument_group("TLS (https://)")
+    verify = tls.add_mutually_exclusive_group()
+    verify.add_argument(
+        "-k",
+        "--insecure",
+        action="store_true",
+        help="do not check the server's certificate (nor the name it is for)",
+    )
+    verify.add_argument(
+        "--cacert",
+        metavar="FILE",
+        help="trust the CA certificates of this PEM file instead of the default ones "
+        "(certifi's, or those of SSL_CERT_FILE or SSL_CERT_DIR if set)",
+    )
+    tls.add_argument(
+        "--cert", metavar="FILE", help="client certificate (PEM), with its key unless --key"
+    )
+    tls.add_argument("--key", metavar="FILE", help="the private key of --cert (PEM)")
     _output_options(parser)
     _limit_options(parser)
     return parser
@@ -402,6 +421,7 @@ def _follow(
     narrator: Narrator,
     *,
     wait: bool,
+    tls: TLSOptions,
 ) -> ExitCode:
     """Follow the stream at `url` and print its events until it ends."""
     connect = _import_connect()
@@ -410,26 +430,33 @@ def _follow(
     def on_lifecycle(change: Lifecycle) -> None:
         nonlocal opened
         opened = opened or isinstance(change, Opened)
-        if isinstance(change, Retrying) and not opened and not wait and change.error is not None:
-            # A first connection that fails is most likely a wrong URL, not
-            # an outage: say so at once, as curl does, rather than back off.
-            failure = connect_failure(change.error, url)
+        if isinstance(change, Retrying) and change.error is not None:
+            # Waiting mends neither a certificate nor a port without TLS.
+            failure = tls_failure(change.error, url)
             if failure is not None:
-                failure.message += " (--wait keeps retrying)"
                 raise failure
+            if not opened and not wait:
+                # A first connection that fails is most likely a wrong URL,
+                # not an outage: say so at once, as curl does, rather than
+                # back off.
+                failure = connect_failure(change.error, url)
+                if failure is not None:
+                    failure.message += " (--wait keeps retrying)"
+                    raise failure
         narrator.lifecycle(change)
 
-    try:
-        source = connect(url, on_lifecycle=on_lifecycle, **request)
-    except ValueError as exc:  # e.g. a Last-Event-ID with a line break
-        raise Exit(ExitCode.USAGE, str(exc)) from None
-    with source, library_log(args.verbose, sys.stderr):
+    with tls.client() as client:
         try:
-            for event in source:
-                if output.write([event]):
-                    break
-        except (LimitExceeded, ResponseError, ConnectionFailed) as exc:
-            raise stream_failure(exc, url) from None
+            source = connect(url, client=client, on_lifecycle=on_lifecycle, **request)
+        except ValueError as exc:  # e.g. a Last-Event-ID with a line break
+            raise Exit(ExitCode.USAGE, str(exc)) from None
+        with source, library_log(args.verbose, sys.stderr):
+            try:
+                for event in source:
+                    if output.write([event]):
+                        break
+            except (LimitExceeded, ResponseError, ConnectionFailed) as exc:
+                raise stream_failure(exc, url) from None
     return ExitCode.OK
 
 
@@ -450,7 +477,7 @@ def _demo(args: argparse.Namespace) -> ExitCode:
         # Bounded, so that the demo ends even if something goes wrong.
         request = {"idle_timeout": 10.0, "reconnect": ReconnectConfig(max_attempts=3)}
         output = Output(args, sys.stdout)
-        code = _follow(server.url, request, args, output, narrator, wait=False)
+        code = _follow(server.url, request, args, output, narrator, wait=False, tls=TLSOptions())
         drops = server.drops
     narrator.line(
         f"demo done: {output.count} events printed, {drops} dropped connection(s), each\n"
@@ -499,9 +526,13 @@ def _run(argv: list[str]) -> ExitCode:
         return _demo(args)
     if args.url is None:
         parser.error("the following arguments are required: URL")
+    if args.key is not None and args.cert is None:
+        parser.error("--key goes with --cert FILE")
     request = _request(args)
     narrator = Narrator(args.verbose, sys.stderr, args.url)
-    return _follow(args.url, request, args, Output(args, sys.stdout), narrator, wait=args.wait)
+    tls = TLSOptions(args.insecure, args.cacert, args.cert, args.key)
+    output = Output(args, sys.stdout)
+    return _follow(args.url, request, args, output, narrator, wait=args.wait, tls=tls)
 
 
 def _quiet_stdout() -> None:
