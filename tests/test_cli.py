@@ -23,6 +23,7 @@ import select
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import threading
@@ -31,8 +32,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from ssec_proto import Decoder, LimitExceeded
 from ssec_proto.cli import EXIT_CODES, ExitCode, main
+from ssec_proto.cli._decode import _Decoding
+from ssec_proto.strategies import chunkings
 
 from .servers import (
     Conn,
@@ -657,7 +663,12 @@ def test_scenarios_as_the_real_command(raw: RawServer) -> None:
         (["http://h:abc/"], "not an http:// or https:// URL: 'http://h:abc/'"),
         (["http://u:secret@h:99999/"], "not an http:// or https:// URL: 'http://u:***@h:99999/'"),
         (["http://h:0/"], "not an http:// or https:// URL"),
-        (["--json-b", "{}", "http://x/"], "unrecognized arguments: --json-b"),
+        (["--json-b", "{}", "http://x/"], "--json-b is not an option (see: ssec-proto --help)"),
+        # Named as what it is, before the missing URL.
+        (["--bogus"], "ssec-proto: error: --bogus is not an option (see: ssec-proto --help)"),
+        (["--bogus=1", "http://x/"], "error: --bogus is not an option"),
+        (["http://x/", "http://y/"], "unrecognized arguments: http://y/"),
+        (["http://x/", "decode"], "unrecognized arguments: decode"),
         (["-H", "NoColon", "http://x/"], "expected 'Name: value', got 'NoColon'"),
         (["-H", "Bad Name: v", "http://x/"], "expected 'Name: value'"),
         (["--json-body", "{oops", "http://x/"], "--json-body is not valid JSON"),
@@ -669,8 +680,13 @@ def test_scenarios_as_the_real_command(raw: RawServer) -> None:
         (["--reconnection-time", "100", "http://x/"], "reconnection_time"),
         (["--no-reconnect", "--max-attempts", "3", "http://x/"], "not allowed with argument"),
         (["--color", "pink", "http://x/"], "invalid choice: 'pink'"),
-        (["decode", "--bogus"], "unrecognized arguments: --bogus"),
+        (["decode", "--bogus"], "--bogus is not an option (see: ssec-proto decode --help)"),
+        # Before the command, its own options only.
+        (["-H", "A: b", "decode"], "-H is not an option (see: ssec-proto decode --help)"),
+        (["-v", "decode"], "-v is not an option (see: ssec-proto decode --help)"),
         (["demo", "--events", "-1"], "must be greater than 0"),
+        (["--key", "k.pem", "https://x/"], "--key goes with --cert FILE"),
+        (["-k", "--cacert", "ca.pem", "https://x/"], "not allowed with argument"),
     ],
 )
 def test_invalid_arguments(run_main: Callable[..., Result], args: list[str], message: str) -> None:
@@ -751,7 +767,7 @@ def test_keyboard_interrupt_in_process(
     def interrupted(*args: object) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("ssec_proto.cli._main._decode", interrupted)
+    monkeypatch.setattr("ssec_proto.cli._main.decode", interrupted)
     assert run_main("decode", "-").code == ExitCode.INTERRUPTED
 
 
@@ -761,12 +777,270 @@ def test_unexpected_error_is_a_message(
     def broken(*args: object) -> None:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr("ssec_proto.cli._main._decode", broken)
+    monkeypatch.setattr("ssec_proto.cli._main.decode", broken)
     result = run_main("decode", "-")
     assert result.code == ExitCode.ERROR
     assert int(ExitCode.ERROR) == 1
     assert result.err.startswith("ssec-proto: error: unexpected RuntimeError: boom\n")
     assert "please report it" in result.err
+
+
+# --- TLS ----------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class PKI:
+    """PEM files for the TLS tests: each certificate is a ``.pem`` with its ``.key``."""
+
+    where: Path
+
+    def pem(self, name: str) -> str:
+        return str(self.where / f"{name}.pem")
+
+    def key(self, name: str) -> str:
+        return str(self.where / f"{name}.key")
+
+    def context(self, name: str, *, client_ca: str | None = None) -> ssl.SSLContext:
+        """A server's context with certificate ``name``; ``client_ca``: ask for a client's."""
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(self.pem(name), self.key(name))
+        if client_ca is not None:
+            context.verify_mode = ssl.CERT_REQUIRED
+            context.load_verify_locations(self.pem(client_ca))
+        return context
+
+
+def _openssl(where: Path, *args: str) -> None:
+    subprocess.run(["openssl", *args], cwd=where, check=True, capture_output=True, timeout=TIMEOUT)
+
+
+@pytest.fixture(scope="module")
+def pki(tmp_path_factory: pytest.TempPathFactory) -> PKI:
+    """A CA and the certificates it signs, made by the openssl command.
+
+    (The cryptography package would do as well, but nothing installs it.)
+    """
+    if shutil.which("openssl") is None:
+        pytest.skip("the openssl command is not installed")
+    where = tmp_path_factory.mktemp("pki")
+    new_key = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "2"]
+    ca = ["basicConstraints=critical,CA:TRUE", "keyUsage=critical,keyCertSign"]
+    leaf = ["basicConstraints=critical,CA:FALSE", "keyUsage=critical,digitalSignature"]
+    for name, extensions in [
+        ("ca", ca),
+        ("self-signed", [*leaf, "subjectAltName=IP:127.0.0.1", "extendedKeyUsage=serverAuth"]),
+    ]:
+        added = [arg for extension in extensions for arg in ("-addext", extension)]
+        _openssl(where, "req", "-x509", *new_key, "-subj", f"/CN={name}", *added,
+                 "-keyout", f"{name}.key", "-out", f"{name}.pem")  # fmt: skip
+    signed = {
+        "server": [*leaf, "subjectAltName=IP:127.0.0.1", "extendedKeyUsage=serverAuth"],
+        "localhost": [*leaf, "subjectAltName=DNS:localhost", "extendedKeyUsage=serverAuth"],
+        "client": [*leaf, "extendedKeyUsage=clientAuth"],
+    }
+    for serial, (name, extensions) in enumerate(signed.items(), 2):
+        (where / f"{name}.ext").write_text("\n".join([*extensions, "authorityKeyIdentifier=keyid"]))
+        _openssl(where, "req", *new_key, "-subj", f"/CN={name}",
+                 "-keyout", f"{name}.key", "-out", f"{name}.csr")  # fmt: skip
+        _openssl(where, "x509", "-req", "-in", f"{name}.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
+                 "-set_serial", str(serial), "-days", "2", "-extfile", f"{name}.ext",
+                 "-out", f"{name}.pem")  # fmt: skip
+    return PKI(where)
+
+
+class TLSServer:
+    """A server on 127.0.0.1 that answers each request with one event, over TLS.
+
+    Connections are served one at a time, each with a TLS handshake under
+    ``context``. Without one, it speaks plain HTTP and answers a TLS hello
+    (anything) with 400 Bad Request, as an HTTP server does.
+    """
+
+    def __init__(self, context: ssl.SSLContext | None) -> None:
+        self.context = context
+        #: Connections accepted so far.
+        self.connections = 0
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self._listener.settimeout(0.05)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+
+    def url(self, scheme: str = "https") -> str:
+        return f"{scheme}://127.0.0.1:{self._listener.getsockname()[1]}/events"
+
+    def __enter__(self) -> TLSServer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._stop.set()
+        self._thread.join(TIMEOUT)
+        self._listener.close()
+
+    def _serve(self) -> None:
+        while not self._stop.is_set():
+            try:
+                conn, _ = self._listener.accept()
+            except TimeoutError:
+                continue
+            self.connections += 1
+            conn.settimeout(TIMEOUT)
+            if self.context is None:
+                with contextlib.suppress(OSError):
+                    conn.recv(65536)
+                    conn.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
+                self._end(conn)
+                continue
+            tls = self.context.wrap_socket(conn, server_side=True, do_handshake_on_connect=False)
+            # A handshake that fails (on either side) ends the connection.
+            with contextlib.suppress(OSError):
+                tls.do_handshake()
+                head = b""
+                while b"\r\n\r\n" not in head and (data := tls.recv(65536)):
+                    head += data
+                tls.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n\r\n")
+                tls.sendall(b"data: over TLS\n\n")
+            self._end(tls)
+
+    @staticmethod
+    def _end(conn: socket.socket) -> None:
+        # Half-close, then read until the client goes: closing with its
+        # request unread would reset the connection, and the client could
+        # lose the TLS alert that says why the handshake failed.
+        with contextlib.suppress(OSError):
+            conn.shutdown(socket.SHUT_WR)  # an SSLSocket stops speaking TLS
+            while conn.recv(65536):
+                pass
+        conn.close()
+
+
+OVER_TLS = "[message]\n  over TLS\n"
+
+
+def test_tls_untrusted_certificate_fails_at_once(ssec: Callable[..., Result], pki: PKI) -> None:
+    with TLSServer(pki.context("server")) as server:
+        result = ssec("--wait", server.url())  # retrying cannot help
+    assert result.code == ExitCode.TLS
+    assert int(ExitCode.TLS) == 12
+    assert result.err == (
+        "ssec-proto: error: the TLS certificate of 127.0.0.1 is not trusted (unable to get "
+        "local issuer certificate); --cacert FILE trusts the CA that signed it, -k skips the "
+        "check\n"
+    )
+    assert server.connections == 1
+
+
+@pytest.mark.parametrize(
+    ("certificate", "message"),
+    [
+        ("self-signed", "the TLS certificate of 127.0.0.1 is not trusted (self-signed "
+         "certificate);"),
+        ("localhost", "the TLS certificate of 127.0.0.1 is for other names (IP address mismatch, "
+         "certificate is not valid for '127.0.0.1'); -k skips the check\n"),
+    ],
+)  # fmt: skip
+def test_tls_certificate_problems(
+    run_main: Callable[..., Result], pki: PKI, certificate: str, message: str
+) -> None:
+    with TLSServer(pki.context(certificate)) as server:
+        result = run_main("--cacert", pki.pem("ca"), server.url())
+        insecure = run_main("-k", "--max-events", "1", server.url())
+    assert (result.code, result.out) == (ExitCode.TLS, "")
+    assert message in result.err
+    assert (insecure.code, insecure.out, insecure.err) == (0, OVER_TLS, "")
+
+
+def test_tls_cacert(ssec: Callable[..., Result], pki: PKI) -> None:
+    with TLSServer(pki.context("server")) as server:
+        result = ssec("--cacert", pki.pem("ca"), "--max-events", "1", server.url())
+    assert (result.code, result.out, result.err) == (0, OVER_TLS, "")
+
+
+@pytest.mark.parametrize("variable", ["SSL_CERT_FILE", "SSL_CERT_DIR"])
+def test_tls_trusts_the_environment_s_cas(
+    run_main: Callable[..., Result], pki: PKI, monkeypatch: pytest.MonkeyPatch, variable: str
+) -> None:
+    ca = pki.where / "ca-dir"
+    if not ca.exists():
+        ca.mkdir()
+        shutil.copy(pki.pem("ca"), ca / "ca.pem")
+        _openssl(ca, "rehash", ".")  # the file names that OpenSSL looks up
+    # One or the other: SSL_CERT_FILE is used first.
+    monkeypatch.delenv("SSL_CERT_FILE", raising=False)
+    monkeypatch.delenv("SSL_CERT_DIR", raising=False)
+    monkeypatch.setenv(variable, str(ca / "ca.pem" if variable == "SSL_CERT_FILE" else ca))
+    with TLSServer(pki.context("server")) as server:
+        result = run_main("--max-events", "1", server.url())
+    assert (result.code, result.out, result.err) == (0, OVER_TLS, "")
+
+
+def test_tls_to_a_port_without_tls(ssec: Callable[..., Result]) -> None:
+    with TLSServer(None) as server:
+        result = ssec(server.url())
+    assert result.code == ExitCode.TLS
+    assert result.err == (
+        "ssec-proto: error: the server does not speak TLS on this port (try http://)\n"
+    )
+    assert server.connections == 1
+
+
+def test_tls_failure_without_reconnecting(run_main: Callable[..., Result]) -> None:
+    with TLSServer(None) as server:
+        result = run_main("--no-reconnect", server.url())
+    assert result.code == ExitCode.TLS
+    assert result.err.startswith("ssec-proto: error: ConnectError: ")
+    assert result.err.endswith("\n  the server does not speak TLS on this port (try http://)\n")
+
+
+def test_tls_client_certificate(ssec: Callable[..., Result], pki: PKI) -> None:
+    with TLSServer(pki.context("server", client_ca="ca")) as server:
+        cacert = ("--cacert", pki.pem("ca"))
+        result = ssec(*cacert, "--cert", pki.pem("client"), "--key", pki.key("client"),
+                      "--max-events", "1", server.url())  # fmt: skip
+        refused = ssec(*cacert, server.url())
+    assert (result.code, result.out, result.err) == (0, OVER_TLS, "")
+    assert refused.code == ExitCode.TLS
+    assert refused.err == (
+        "ssec-proto: error: TLS with 127.0.0.1 failed (tlsv13 alert certificate required): "
+        "the server wants a client certificate (--cert FILE --key FILE)\n"
+    )
+
+
+def test_tls_client_certificate_and_key_in_one_file(
+    run_main: Callable[..., Result], pki: PKI, tmp_path: Path
+) -> None:
+    both = tmp_path / "both.pem"
+    both.write_text(Path(pki.pem("client")).read_text() + Path(pki.key("client")).read_text())
+    untrusted = ("--cert", pki.pem("self-signed"), "--key", pki.key("self-signed"))
+    with TLSServer(pki.context("server", client_ca="ca")) as server:
+        result = run_main("--cacert", pki.pem("ca"), "--cert", str(both), "--max-events", "1",
+                          server.url())  # fmt: skip
+        refused = run_main("--cacert", pki.pem("ca"), *untrusted, server.url())
+    assert (result.code, result.out, result.err) == (0, OVER_TLS, "")
+    assert refused.code == ExitCode.TLS
+    assert refused.err.startswith("ssec-proto: error: TLS with 127.0.0.1 failed (")
+    assert "client certificate" not in refused.err
+
+
+def test_tls_files_that_cannot_be_used(
+    run_main: Callable[..., Result], pki: PKI, tmp_path: Path
+) -> None:
+    url = f"https://127.0.0.1:{closed_port()}/"
+    junk = tmp_path / "junk.pem"
+    junk.write_text("not a certificate\n")
+    missing = tmp_path / "missing.pem"
+    cases = [
+        (("--cacert", str(missing)), f"cannot read --cacert {missing}: No such file or directory"),
+        (("--cacert", str(junk)), f"cannot use --cacert {junk}: "),
+        (("--cert", str(junk)), f"cannot use --cert {junk}: "),
+        (("--cert", pki.pem("client"), "--key", pki.key("server")),
+         f"cannot use --cert {pki.pem('client')} with --key {pki.key('server')}: "),
+    ]  # fmt: skip
+    for args, message in cases:
+        result = run_main(*args, url)
+        assert result.code == ExitCode.INPUT, result
+        assert result.err.startswith(f"ssec-proto: error: {message}"), result
+        assert "(_ssl.c" not in result.err
 
 
 # --- formatting -------------------------------------------------------------------
@@ -836,6 +1110,108 @@ def test_decode_limit(ssec: Callable[..., Result]) -> None:
     assert "a line exceeds --max-line-size 20" in result.err
 
 
+def _numbered(count: int, bad: dict[int, bytes]) -> bytes:
+    """``count`` events with ids 0, 1, ...; those in ``bad`` have that data line instead."""
+    return b"".join(b"id: %d\n%s\n\n" % (k, bad.get(k, b"data: %d" % k)) for k in range(count))
+
+
+def test_decode_goes_on_after_a_limit(ssec: Callable[..., Result], tmp_path: Path) -> None:
+    # Many read chunks: the events after the one skipped are in later ones.
+    capture = tmp_path / "capture.sse"
+    capture.write_bytes(_numbered(20_000, {4970: b"data: " + b"x" * 200}))
+    result = ssec("decode", "--max-line-size", "100", "--json", str(capture))
+    assert [json.loads(line)["data"] for line in result.out.splitlines()] == [
+        str(k) for k in range(20_000) if k != 4970
+    ]
+    assert result.err == (
+        "ssec-proto: skipped event #4971 of the input: a line exceeds --max-line-size 100 (bytes)\n"
+        "ssec-proto: error: 1 event skipped (over --max-line-size); "
+        "raise the limit if the input is legitimate\n"
+    )
+    assert result.code == ExitCode.LIMIT
+
+
+def test_decode_reports_each_skipped_event_in_its_place() -> None:
+    # Three in one read chunk, over both limits; stderr and stdout in one pipe.
+    capture = _numbered(
+        8, {2: b"data: " + b"x" * 50, 3: b"data: 1234\ndata: 1234", 6: b"data: " + b"y" * 50}
+    )
+    done = subprocess.run(
+        [*COMMAND, "decode", "--max-line-size", "40", "--max-event-size", "8"],
+        input=capture,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        timeout=TIMEOUT,
+        env=_env(),
+        check=False,
+    )
+    assert done.returncode == ExitCode.LIMIT
+    assert done.stdout.decode() == (
+        "[message] id=0\n  0\n[message] id=1\n  1\n"
+        "ssec-proto: skipped event #3 of the input: a line exceeds --max-line-size 40 (bytes)\n"
+        "ssec-proto: skipped event #4 of the input: "
+        "an event's data exceeds --max-event-size 8 (characters)\n"
+        "[message] id=4\n  4\n[message] id=5\n  5\n"
+        "ssec-proto: skipped event #7 of the input: a line exceeds --max-line-size 40 (bytes)\n"
+        "[message] id=7\n  7\n"
+        "ssec-proto: error: 3 events skipped (over --max-line-size and --max-event-size); "
+        "raise the limits if the input is legitimate\n"
+    )
+
+
+def test_decode_stop_at_limit(ssec: Callable[..., Result]) -> None:
+    stdin = _numbered(6, {3: b"data: " + b"x" * 50})
+    result = ssec("decode", "--max-line-size", "40", "--stop-at-limit", "--json", stdin=stdin)
+    assert [json.loads(line)["data"] for line in result.out.splitlines()] == ["0", "1", "2"]
+    assert result.err == (
+        "ssec-proto: error: event #4 of the input: a line exceeds --max-line-size 40 (bytes); "
+        "stopped there (--stop-at-limit): raise --max-line-size if the input is legitimate\n"
+    )
+    assert result.code == ExitCode.LIMIT
+
+
+# Blocks within and over the limits of test_decode_skips_as_a_line_at_a_time,
+# with every line ending, and lines cut off by the end of the input.
+LIMITED_PIECES = [
+    b"data: ok\n\n",
+    b"id: 7\r\n\r\n",
+    b"data: abc\rdata: abc\r\r",
+    b"data: " + b"x" * 30 + b"\n",
+    b"event: e\ndata: 1\n\n",
+    b"\n",
+    b"x" * 25,
+    b": comment\r\n",
+    b"retry: 5\n",
+]
+
+
+def _line_at_a_time(raw: bytes) -> list[object]:
+    """What one decoder makes of ``raw`` fed a line at a time: where each error stands."""
+    decoder = Decoder(max_line_size=20, max_event_size=8)
+    items: list[object] = []
+    for line in raw.splitlines(keepends=True):
+        try:
+            items += decoder.feed(line)
+        except LimitExceeded as exc:
+            items += [*exc.events, type(exc)]
+    return items
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.sampled_from(LIMITED_PIECES), max_size=14)
+    .map(b"".join)
+    .flatmap(lambda raw: chunkings(raw).map(lambda chunks: (raw, chunks)))
+)
+def test_decode_skips_as_a_line_at_a_time(case: tuple[bytes, list[bytes]]) -> None:
+    # A line at a time, a decoder completes one event at most per feed(), so
+    # each error stands where its event did; decode reads bigger chunks.
+    raw, chunks = case
+    decoding = _Decoding(20, 8)
+    items = [item for chunk in chunks for item in decoding.feed(chunk)]
+    assert [type(i) if isinstance(i, LimitExceeded) else i for i in items] == _line_at_a_time(raw)
+
+
 def test_decode_max_events_before_a_limit(run_main: Callable[..., Result]) -> None:
     # The limit error comes with the events before it; the first one is all that was asked.
     result = run_main(
@@ -847,6 +1223,21 @@ def test_decode_max_events_before_a_limit(run_main: Callable[..., Result]) -> No
         stdin=b"data: a\n\ndata: " + b"b" * 30,
     )
     assert (result.code, result.out, result.err) == (0, "[message]\n  a\n", "")
+
+
+def test_options_before_the_command(ssec: Callable[..., Result], tmp_path: Path) -> None:
+    capture = tmp_path / "capture.sse"
+    capture.write_bytes(CAPTURE)
+    result = ssec("--json", "--max-events", "1", "decode", str(capture))
+    assert (result.code, result.err) == (0, "")
+    assert [json.loads(line)["event"] for line in result.out.splitlines()] == ["greet"]
+
+
+def test_an_option_value_is_not_a_command(run_main: Callable[..., Result]) -> None:
+    # "--event decode": events of type "decode"; the second "decode" is the command.
+    stdin = b"event: decode\ndata: 1\n\ndata: 2\n\n"
+    result = run_main("--event", "decode", "decode", "--json", stdin=stdin)
+    assert [json.loads(line)["data"] for line in result.out.splitlines()] == ["1"]
 
 
 def test_decode_unreadable_input(ssec: Callable[..., Result], tmp_path: Path) -> None:
@@ -979,12 +1370,41 @@ def test_help_lists_the_exit_codes() -> None:
     assert _exit_code_table(result.out) == {code.value: text for code, text in EXIT_CODES.items()}
 
 
-@pytest.mark.parametrize("command", ["decode", "demo"])
-def test_subcommand_help(run_main: Callable[..., Result], command: str) -> None:
+# The ways each command can end; following a URL, all of them.
+DECODE_EXITS = ["OK", "ERROR", "USAGE", "LIMIT", "INPUT", "INTERRUPTED", "BROKEN_PIPE"]
+DEMO_EXITS = ["OK", "ERROR", "USAGE", "NO_HTTPX", "CONNECT", "RETRIES_EXHAUSTED", "IDLE_TIMEOUT"]
+DEMO_EXITS += ["INTERRUPTED", "BROKEN_PIPE"]
+
+
+@pytest.mark.parametrize(("command", "exits"), [("decode", DECODE_EXITS), ("demo", DEMO_EXITS)])
+def test_subcommand_help(run_main: Callable[..., Result], command: str, exits: list[str]) -> None:
     result = run_main(command, "--help")
     assert result.code == 0
     assert result.out.startswith(f"usage: ssec-proto {command} ")
-    assert _exit_code_table(result.out) == {code.value: text for code, text in EXIT_CODES.items()}
+    codes = [ExitCode[name] for name in exits]
+    assert _exit_code_table(result.out) == {code.value: EXIT_CODES[code] for code in codes}
+    # Every option says what it does, not only its default.
+    for option, wrapped in re.findall(r"^  (-.*)\n((?: {20,}.*\n)*)", result.out, re.M):
+        _, *first = re.split(r" {2,}", option, maxsplit=1)
+        description = " ".join([*first, *wrapped.split()])
+        assert description, option
+        assert not description.startswith("default:"), option
+
+
+def test_decode_help_offers_only_what_decode_does(run_main: Callable[..., Result]) -> None:
+    result = run_main("decode", "--help")
+    assert "--verbose" not in result.out
+    assert not re.search(r"^  -v\b", result.out, re.M)
+
+
+def test_help_of_the_body_options(run_main: Callable[..., Result]) -> None:
+    text = " ".join(run_main("--help").out.split())
+    assert "-d DATA, --data DATA request body; @FILE reads a file, @- stdin" in text
+    assert "@FILE reads a file, @- stdin --last-event-id" in text  # --json-body
+
+
+def test_help_before_a_command_is_the_command_s_help(run_main: Callable[..., Result]) -> None:
+    assert run_main("-h", "decode").out.startswith("usage: ssec-proto decode ")
 
 
 def test_every_exit_code_is_explained() -> None:

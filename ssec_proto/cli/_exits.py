@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import enum
 import http
+import re
 import socket
+import ssl
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
@@ -20,7 +22,11 @@ __all__ = [
     "ExitCode",
     "connect_failure",
     "limit_failure",
+    "limit_flag",
+    "limit_text",
+    "ssl_text",
     "stream_failure",
+    "tls_failure",
 ]
 
 
@@ -39,6 +45,7 @@ class ExitCode(enum.IntEnum):
     RETRIES_EXHAUSTED = 9
     IDLE_TIMEOUT = 10
     INPUT = 11
+    TLS = 12
     INTERRUPTED = 130
     BROKEN_PIPE = 141
 
@@ -56,7 +63,8 @@ EXIT_CODES: dict[ExitCode, str] = {
     ExitCode.LIMIT: "a line or an event exceeded --max-line-size or --max-event-size",
     ExitCode.RETRIES_EXHAUSTED: "the connection was lost and no reconnection was left",
     ExitCode.IDLE_TIMEOUT: "no data arrived within --idle-timeout, and no reconnection was left",
-    ExitCode.INPUT: "a file could not be read (decode FILE, -d @FILE)",
+    ExitCode.INPUT: "a file could not be read or used (decode FILE, -d @FILE, --cacert FILE)",
+    ExitCode.TLS: "the TLS handshake failed (a certificate not trusted, a port without TLS)",
     ExitCode.INTERRUPTED: "interrupted (Ctrl-C)",
     ExitCode.BROKEN_PIPE: "the reader of the output went away (e.g. | head)",
 }
@@ -117,13 +125,75 @@ def connect_failure(error: BaseException | None, url: str, prefix: str = "") -> 
     return Exit(ExitCode.CONNECT, f"{prefix}cannot connect to {safe_url(url)}: {error}")
 
 
+#: What OpenSSL says when the answer to its hello is not TLS: a plain HTTP
+#: response, say (OpenSSL 3.2 and later may call it a record layer failure).
+_NOT_TLS = frozenset({"WRONG_VERSION_NUMBER", "RECORD_LAYER_FAILURE", "PACKET_LENGTH_TOO_LONG"})
+
+#: `verify_code`s of a certificate for other names: X509_V_ERR_HOSTNAME_MISMATCH,
+#: X509_V_ERR_IP_ADDRESS_MISMATCH.
+_NAME_MISMATCH = frozenset({62, 64})
+
+
+def ssl_text(error: ssl.SSLError) -> str:
+    """What an `ssl.SSLError` says, without OpenSSL's codes and source line."""
+    return re.sub(r"^\[[^\]]*\] |\.? \(_ssl\.c:\d+\)$", "", str(error))
+
+
+def tls_failure(error: BaseException | None, url: str, prefix: str = "") -> Exit | None:
+    """An exit for a failed TLS handshake; `None` if `error` was something else.
+
+    A connection cut off, even in the handshake, is not a TLS failure: it may
+    be mended by reconnecting. A certificate that is not trusted, or a port
+    that does not speak TLS, will not be.
+    """
+    failure = next(
+        (
+            e
+            for e in _chain(error)
+            if isinstance(e, ssl.SSLCertVerificationError) or type(e) is ssl.SSLError
+        ),
+        None,
+    )
+    if failure is None:
+        return None
+    host = urlsplit(url).hostname
+    text = ssl_text(failure)
+    if isinstance(failure, ssl.SSLCertVerificationError):
+        problem = (failure.verify_message or text).rstrip(".")
+        if failure.verify_code in _NAME_MISMATCH:
+            message = (
+                f"the TLS certificate of {host} is for other names ({problem}); -k skips the check"
+            )
+        else:
+            message = (
+                f"the TLS certificate of {host} is not trusted ({problem}); "
+                "--cacert FILE trusts the CA that signed it, -k skips the check"
+            )
+    elif failure.reason in _NOT_TLS:
+        message = "the server does not speak TLS on this port (try http://)"
+    else:
+        message = f"TLS with {host} failed ({text})"
+        if "CERTIFICATE_REQUIRED" in (failure.reason or ""):
+            message += ": the server wants a client certificate (--cert FILE --key FILE)"
+    return Exit(ExitCode.TLS, prefix + message)
+
+
+def limit_flag(error: LimitExceeded) -> str:
+    """The command's option for the limit `error` is about: `--max-line-size`."""
+    return "--" + error.option.replace("_", "-")
+
+
+def limit_text(error: LimitExceeded) -> str:
+    """What went over which limit: `a line exceeds --max-line-size 100 (bytes)`."""
+    return f"{error.what} exceeds {limit_flag(error)} {error.limit} ({error.unit})"
+
+
 def limit_failure(error: LimitExceeded) -> Exit:
     """The exit for a line or an event over the decoder's limits."""
-    flag = "--" + error.option.replace("_", "-")
     return Exit(
         ExitCode.LIMIT,
-        f"{error.what} exceeds {flag} {error.limit} ({error.unit}); the event was "
-        f"discarded and the stream closed (raise {flag} if the stream is legitimate)",
+        f"{limit_text(error)}; the event was discarded and the stream closed "
+        f"(raise {limit_flag(error)} if the stream is legitimate)",
     )
 
 
@@ -142,4 +212,8 @@ def stream_failure(error: BaseException, url: str) -> Exit:
         return _response_failure(cause, prefix)
     if isinstance(cause, (httpx.ReadTimeout, EventTimeout)):
         return Exit(ExitCode.IDLE_TIMEOUT, str(error))
-    return connect_failure(cause, url, prefix) or Exit(ExitCode.RETRIES_EXHAUSTED, str(error))
+    return (
+        tls_failure(cause, url, prefix)
+        or connect_failure(cause, url, prefix)
+        or Exit(ExitCode.RETRIES_EXHAUSTED, str(error))
+    )

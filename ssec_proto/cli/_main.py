@@ -9,36 +9,32 @@ alone. Every failure ends with a one-line message and an `ExitCode`.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import io
 import json
 import math
 import os
 import re
 import sys
-from typing import TYPE_CHECKING, Any, NoReturn, cast
+from typing import TYPE_CHECKING, Any, NoReturn
 from urllib.parse import urlsplit
 
-from .._decoder import DEFAULT_MAX_EVENT_SIZE, DEFAULT_MAX_LINE_SIZE, Decoder
+from .._decoder import DEFAULT_MAX_EVENT_SIZE, DEFAULT_MAX_LINE_SIZE
 from .._errors import ConnectionFailed, LimitExceeded, ResponseError
 from .._lifecycle import Opened, Retrying
 from .._reconnect import ReconnectConfig
 from .._version import __version__
 from ..driver._options import DEFAULT_IDLE_TIMEOUT
-from ._exits import EXIT_CODES, Exit, ExitCode, connect_failure, limit_failure, stream_failure
-from ._output import Narrator, Output, library_log, safe_url
+from ._decode import decode
+from ._exits import EXIT_CODES, Exit, ExitCode, connect_failure, stream_failure, tls_failure
+from ._output import PROG, Narrator, Output, library_log, safe_url
+from ._tls import TLSOptions
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Generator, Sequence
+    from collections.abc import Callable, Sequence
 
     from .._lifecycle import Lifecycle
 
 __all__ = ["main"]
-
-PROG = "ssec-proto"
-
-#: Bytes read from a capture at a time; `read1` returns sooner with less.
-_CHUNK = 64 * 1024
 
 
 # --- arguments ----------------------------------------------------------------------
@@ -55,6 +51,22 @@ class _Parser(argparse.ArgumentParser):
         """Report invalid arguments after the usage, as argparse does, with exit code 2."""
         self.print_usage(sys.stderr)
         raise Exit(ExitCode.USAGE, message)
+
+    def parse(self, argv: list[str]) -> argparse.Namespace:
+        """Parse `argv`, naming an unknown option as such.
+
+        `parse_args` would first complain about a missing URL, or call the
+        option "unrecognized arguments", which reads like a problem with the
+        arguments that follow it.
+        """
+        args, extras = self.parse_known_args(argv)
+        for extra in extras:
+            if extra.startswith("-") and extra != "-":
+                name = extra.partition("=")[0]
+                self.error(f"{name} is not an option (see: {self.prog} --help)")
+        if extras:
+            self.error(f"unrecognized arguments: {' '.join(extras)}")
+        return args
 
 
 def _number(kind: type[int] | type[float], minimum: float, *, strict: bool = True) -> Any:
@@ -82,12 +94,41 @@ def _header(text: str) -> tuple[str, str]:
     return name, value
 
 
-_EPILOG = "exit codes:\n" + "\n".join(
-    f"  {code.value:>3}  {meaning}" for code, meaning in EXIT_CODES.items()
-)
+#: The commands besides following a URL.
+COMMANDS = ("decode", "demo")
+
+#: The exit codes each command can end with (following a URL: all of them).
+_COMMAND_EXIT_CODES = {
+    "decode": (
+        ExitCode.OK,
+        ExitCode.ERROR,
+        ExitCode.USAGE,
+        ExitCode.LIMIT,
+        ExitCode.INPUT,
+        ExitCode.INTERRUPTED,
+        ExitCode.BROKEN_PIPE,
+    ),
+    # A server of its own on 127.0.0.1, over plain HTTP, with small events.
+    "demo": (
+        ExitCode.OK,
+        ExitCode.ERROR,
+        ExitCode.USAGE,
+        ExitCode.NO_HTTPX,
+        ExitCode.CONNECT,
+        ExitCode.RETRIES_EXHAUSTED,
+        ExitCode.IDLE_TIMEOUT,
+        ExitCode.INTERRUPTED,
+        ExitCode.BROKEN_PIPE,
+    ),
+}
 
 
-def _output_options(parser: argparse.ArgumentParser) -> None:
+def _epilog(command: str) -> str:
+    codes = _COMMAND_EXIT_CODES.get(command, tuple(EXIT_CODES))
+    return "exit codes:\n" + "\n".join(f"  {code.value:>3}  {EXIT_CODES[code]}" for code in codes)
+
+
+def _output_options(parser: argparse.ArgumentParser, *, verbose: bool = True) -> None:
     group = parser.add_argument_group("output")
     group.add_argument(
         "--json", action="store_true", help="one JSON object per event: event, data, id, retry"
@@ -110,16 +151,17 @@ def _output_options(parser: argparse.ArgumentParser) -> None:
         default="auto",
         help="color the event headers (auto: on a terminal, unless NO_COLOR is set)",
     )
-    group.add_argument(
-        "-v",
-        "--verbose",
-        action="count",
-        default=0,
-        help="show the connection's lifecycle on stderr (-vv: also the library's log)",
-    )
+    if verbose:  # decode has no connection to tell about
+        group.add_argument(
+            "-v",
+            "--verbose",
+            action="count",
+            default=0,
+            help="show the connection's lifecycle on stderr (-vv: also the library's log)",
+        )
 
 
-def _limit_options(parser: argparse.ArgumentParser) -> None:
+def _limit_options(parser: argparse.ArgumentParser) -> argparse._ArgumentGroup:
     group = parser.add_argument_group("limits")
     group.add_argument(
         "--max-line-size",
@@ -135,6 +177,7 @@ def _limit_options(parser: argparse.ArgumentParser) -> None:
         metavar="CHARS",
         help="largest event data accepted (default: %(default)s)",
     )
+    return group
 
 
 def _parser(command: str) -> _Parser:
@@ -142,7 +185,7 @@ def _parser(command: str) -> _Parser:
     # sharing its prefix is added.
     options: dict[str, Any] = {
         "allow_abbrev": False,
-        "epilog": _EPILOG,
+        "epilog": _epilog(command),
         "formatter_class": argparse.RawDescriptionHelpFormatter,
     }
     if command == "decode":
@@ -155,8 +198,13 @@ def _parser(command: str) -> _Parser:
         parser.add_argument(
             "file", nargs="?", default="-", metavar="FILE", help="the capture; - for stdin"
         )
-        _output_options(parser)
-        _limit_options(parser)
+        _output_options(parser, verbose=False)
+        limits = _limit_options(parser)
+        limits.add_argument(
+            "--stop-at-limit",
+            action="store_true",
+            help="stop at the first event over a limit (default: skip it, go on, exit 8)",
+        )
         return parser
     if command == "demo":
         parser = _Parser(
@@ -168,7 +216,11 @@ def _parser(command: str) -> _Parser:
         )
         demo = parser.add_argument_group("demo")
         demo.add_argument(
-            "--events", type=_number(int, 0), default=12, metavar="N", help="default: 12"
+            "--events",
+            type=_number(int, 0),
+            default=12,
+            metavar="N",
+            help="events in the stream (default: 12)",
         )
         demo.add_argument(
             "--drop-every",
@@ -198,7 +250,8 @@ def _parser(command: str) -> _Parser:
         "  demo     follow a local demo server that drops and resumes (see: demo --help)",
         **options,
     )
-    parser.add_argument("url", metavar="URL", help=argparse.SUPPRESS)
+    # Optional to argparse, so that an unknown option is named before a missing URL.
+    parser.add_argument("url", nargs="?", metavar="URL", help=argparse.SUPPRESS)
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     request = parser.add_argument_group("request")
     request.add_argument(
@@ -214,11 +267,14 @@ def _parser(command: str) -> _Parser:
         "-X", "--method", help="request method (default: GET, or POST with a body)"
     )
     body = request.add_mutually_exclusive_group()
-    body.add_argument("-d", "--data", metavar="DATA", help="request body; @FILE reads a file")
+    body.add_argument(
+        "-d", "--data", metavar="DATA", help="request body; @FILE reads a file, @- stdin"
+    )
     body.add_argument(
         "--json-body",
         metavar="JSON",
-        help="JSON request body (checked; sets Content-Type: application/json); @FILE reads one",
+        help="JSON request body (checked; sets Content-Type: application/json); "
+        "@FILE reads a file, @- stdin",
     )
     request.add_argument(
         "--last-event-id", metavar="ID", help="resume after this event ID (sent as Last-Event-ID)"
@@ -248,7 +304,7 @@ def _parser(command: str) -> _Parser:
     reconnect.add_argument(
         "--wait",
         action="store_true",
-        help="retry a first connection that fails (refused, DNS) instead of exiting",
+        help="retry a first connection that fails (refused, DNS; not TLS) instead of exiting",
     )
     reconnect.add_argument(
         "--idle-timeout",
@@ -257,6 +313,24 @@ def _parser(command: str) -> _Parser:
         metavar="SECONDS",
         help="reconnect after this long without a byte (default: %(default)s)",
     )
+    tls = parser.add_argument_group("TLS (https://)")
+    verify = tls.add_mutually_exclusive_group()
+    verify.add_argument(
+        "-k",
+        "--insecure",
+        action="store_true",
+        help="do not check the server's certificate (nor the name it is for)",
+    )
+    verify.add_argument(
+        "--cacert",
+        metavar="FILE",
+        help="trust the CA certificates of this PEM file instead of the default ones "
+        "(certifi's, or those of SSL_CERT_FILE or SSL_CERT_DIR if set)",
+    )
+    tls.add_argument(
+        "--cert", metavar="FILE", help="client certificate (PEM), with its key unless --key"
+    )
+    tls.add_argument("--key", metavar="FILE", help="the private key of --cert (PEM)")
     _output_options(parser)
     _limit_options(parser)
     return parser
@@ -347,6 +421,7 @@ def _follow(
     narrator: Narrator,
     *,
     wait: bool,
+    tls: TLSOptions,
 ) -> ExitCode:
     """Follow the stream at `url` and print its events until it ends."""
     connect = _import_connect()
@@ -355,60 +430,33 @@ def _follow(
     def on_lifecycle(change: Lifecycle) -> None:
         nonlocal opened
         opened = opened or isinstance(change, Opened)
-        if isinstance(change, Retrying) and not opened and not wait and change.error is not None:
-            # A first connection that fails is most likely a wrong URL, not
-            # an outage: say so at once, as curl does, rather than back off.
-            failure = connect_failure(change.error, url)
+        if isinstance(change, Retrying) and change.error is not None:
+            # Waiting mends neither a certificate nor a port without TLS.
+            failure = tls_failure(change.error, url)
             if failure is not None:
-                failure.message += " (--wait keeps retrying)"
                 raise failure
+            if not opened and not wait:
+                # A first connection that fails is most likely a wrong URL,
+                # not an outage: say so at once, as curl does, rather than
+                # back off.
+                failure = connect_failure(change.error, url)
+                if failure is not None:
+                    failure.message += " (--wait keeps retrying)"
+                    raise failure
         narrator.lifecycle(change)
 
-    try:
-        source = connect(url, on_lifecycle=on_lifecycle, **request)
-    except ValueError as exc:  # e.g. a Last-Event-ID with a line break
-        raise Exit(ExitCode.USAGE, str(exc)) from None
-    with source, library_log(args.verbose, sys.stderr):
+    with tls.client() as client:
         try:
-            for event in source:
-                if output.write([event]):
-                    break
-        except (LimitExceeded, ResponseError, ConnectionFailed) as exc:
-            raise stream_failure(exc, url) from None
-    return ExitCode.OK
-
-
-def _chunks(path: str) -> Generator[bytes, None, None]:
-    """The bytes of a file, or of stdin for `-`, as they arrive."""
-    try:
-        with contextlib.ExitStack() as stack:
-            stream = cast(
-                "io.BufferedIOBase",
-                sys.stdin.buffer if path == "-" else stack.enter_context(open(path, "rb")),
-            )
-            # read1 returns what has arrived: a growing capture is decoded live.
-            while chunk := stream.read1(_CHUNK):
-                yield chunk
-    except OSError as exc:
-        name = "stdin" if path == "-" else path
-        raise Exit(ExitCode.INPUT, f"cannot read {name}: {exc.strerror or exc}") from None
-
-
-def _decode(args: argparse.Namespace) -> ExitCode:
-    """Decode a capture from a file or stdin, printing events as they complete."""
-    output = Output(args, sys.stdout)
-    decoder = Decoder(max_line_size=args.max_line_size, max_event_size=args.max_event_size)
-    # Only reading is guarded: a failed write (a closed pipe) is not an input error.
-    with contextlib.closing(_chunks(args.file)) as chunks:
-        for chunk in chunks:
+            source = connect(url, client=client, on_lifecycle=on_lifecycle, **request)
+        except ValueError as exc:  # e.g. a Last-Event-ID with a line break
+            raise Exit(ExitCode.USAGE, str(exc)) from None
+        with source, library_log(args.verbose, sys.stderr):
             try:
-                events = decoder.feed(chunk)
-            except LimitExceeded as exc:
-                if output.write(exc.events):
-                    break  # --max-events came first
-                raise limit_failure(exc) from None
-            if output.write(events):
-                break
+                for event in source:
+                    if output.write([event]):
+                        break
+            except (LimitExceeded, ResponseError, ConnectionFailed) as exc:
+                raise stream_failure(exc, url) from None
     return ExitCode.OK
 
 
@@ -429,7 +477,7 @@ def _demo(args: argparse.Namespace) -> ExitCode:
         # Bounded, so that the demo ends even if something goes wrong.
         request = {"idle_timeout": 10.0, "reconnect": ReconnectConfig(max_attempts=3)}
         output = Output(args, sys.stdout)
-        code = _follow(server.url, request, args, output, narrator, wait=False)
+        code = _follow(server.url, request, args, output, narrator, wait=False, tls=TLSOptions())
         drops = server.drops
     narrator.line(
         f"demo done: {output.count} events printed, {drops} dropped connection(s), each\n"
@@ -440,17 +488,51 @@ def _demo(args: argparse.Namespace) -> ExitCode:
     return code
 
 
+def _command(argv: list[str]) -> tuple[str, list[str]]:
+    """The command `argv` asks for, and its arguments without the command's name.
+
+    Options may come before the name (`ssec-proto --json decode FILE`): the
+    name is the first argument that is neither an option nor an option's value.
+    """
+    # Any command's option that takes a value, so that its value is skipped.
+    # (argparse keeps its actions in an attribute of its own, not a method.)
+    with_value = {
+        name
+        for parser in map(_parser, ("follow", *COMMANDS))
+        for action in parser._actions
+        if action.nargs != 0
+        for name in action.option_strings
+    }
+    value_next = False
+    for index, arg in enumerate(argv):
+        if value_next:
+            value_next = False
+        elif arg in COMMANDS:
+            return arg, argv[:index] + argv[index + 1 :]
+        elif arg.startswith("-") and arg not in ("-", "--"):
+            value_next = arg in with_value
+        else:
+            break  # the URL (or an argument out of place, which the parser names)
+    return "follow", argv
+
+
 def _run(argv: list[str]) -> ExitCode:
-    command = argv[0] if argv and argv[0] in ("decode", "demo") else "follow"
+    command, argv = _command(argv)
     parser = _parser(command)
-    args = parser.parse_args(argv[1:] if command != "follow" else argv)
+    args = parser.parse(argv)
     if command == "decode":
-        return _decode(args)
+        return decode(args)
     if command == "demo":
         return _demo(args)
+    if args.url is None:
+        parser.error("the following arguments are required: URL")
+    if args.key is not None and args.cert is None:
+        parser.error("--key goes with --cert FILE")
     request = _request(args)
     narrator = Narrator(args.verbose, sys.stderr, args.url)
-    return _follow(args.url, request, args, Output(args, sys.stdout), narrator, wait=args.wait)
+    tls = TLSOptions(args.insecure, args.cacert, args.cert, args.key)
+    output = Output(args, sys.stdout)
+    return _follow(args.url, request, args, output, narrator, wait=args.wait, tls=tls)
 
 
 def _quiet_stdout() -> None:

@@ -19,7 +19,10 @@ if TYPE_CHECKING:
     from .._events import Event
     from .._lifecycle import Lifecycle
 
-__all__ = ["Narrator", "Output", "library_log", "printable", "safe_url"]
+__all__ = ["PROG", "Narrator", "Output", "library_log", "printable", "safe_url"]
+
+#: The command's name, at the start of its messages.
+PROG = "ssec-proto"
 
 # C0 and C1 controls but line feed and tab, and DEL.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
