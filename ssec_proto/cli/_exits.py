@@ -39,6 +39,7 @@ class ExitCode(enum.IntEnum):
     RETRIES_EXHAUSTED = 9
     IDLE_TIMEOUT = 10
     INPUT = 11
+    NONCONFORMANT = 12
     INTERRUPTED = 130
     BROKEN_PIPE = 141
 
@@ -57,6 +58,7 @@ EXIT_CODES: dict[ExitCode, str] = {
     ExitCode.RETRIES_EXHAUSTED: "the connection was lost and no reconnection was left",
     ExitCode.IDLE_TIMEOUT: "no data arrived within --idle-timeout, and no reconnection was left",
     ExitCode.INPUT: "a file could not be read (decode FILE, -d @FILE)",
+    ExitCode.NONCONFORMANT: "the parser under test failed conformance cases (conformance)",
     ExitCode.INTERRUPTED: "interrupted (Ctrl-C)",
     ExitCode.BROKEN_PIPE: "the reader of the output went away (e.g. | head)",
 }

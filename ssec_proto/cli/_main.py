@@ -189,13 +189,14 @@ def _parser(command: str) -> _Parser:
     parser = _Parser(
         prog=PROG,
         usage=f"{PROG} [options] URL\n       {PROG} decode [options] [FILE|-]\n"
-        f"       {PROG} demo [options]",
+        f"       {PROG} demo [options]\n       {PROG} conformance [options] -- COMMAND...",
         description="Follow a Server-Sent Events stream and print its events. The connection\n"
         "is re-established as the reconnect policy says, resuming with Last-Event-ID.\n\n"
         "commands:\n"
         "  URL      follow the event stream at URL (http or https)\n"
         "  decode   decode a captured stream from FILE or stdin (see: decode --help)\n"
-        "  demo     follow a local demo server that drops and resumes (see: demo --help)",
+        "  demo     follow a local demo server that drops and resumes (see: demo --help)\n"
+        "  conformance  check an SSE parser in any language (see: conformance --help)",
         **options,
     )
     parser.add_argument("url", metavar="URL", help=argparse.SUPPRESS)
@@ -441,6 +442,10 @@ def _demo(args: argparse.Namespace) -> ExitCode:
 
 
 def _run(argv: list[str]) -> ExitCode:
+    if argv[:1] == ["conformance"]:
+        from ._conformance import conformance  # noqa: PLC0415 - the kit only for this command
+
+        return conformance(argv[1:])
     command = argv[0] if argv and argv[0] in ("decode", "demo") else "follow"
     parser = _parser(command)
     args = parser.parse_args(argv[1:] if command != "follow" else argv)
