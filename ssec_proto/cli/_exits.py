@@ -46,6 +46,7 @@ class ExitCode(enum.IntEnum):
     IDLE_TIMEOUT = 10
     INPUT = 11
     TLS = 12
+    NONCONFORMANT = 13
     INTERRUPTED = 130
     BROKEN_PIPE = 141
 
@@ -65,6 +66,7 @@ EXIT_CODES: dict[ExitCode, str] = {
     ExitCode.IDLE_TIMEOUT: "no data arrived within --idle-timeout, and no reconnection was left",
     ExitCode.INPUT: "a file could not be read or used (decode FILE, -d @FILE, --cacert FILE)",
     ExitCode.TLS: "the TLS handshake failed (a certificate not trusted, a port without TLS)",
+    ExitCode.NONCONFORMANT: "the parser under test failed conformance cases (conformance)",
     ExitCode.INTERRUPTED: "interrupted (Ctrl-C)",
     ExitCode.BROKEN_PIPE: "the reader of the output went away (e.g. | head)",
 }

@@ -120,10 +120,19 @@ _COMMAND_EXIT_CODES = {
         ExitCode.INTERRUPTED,
         ExitCode.BROKEN_PIPE,
     ),
+    "conformance": (
+        ExitCode.OK,
+        ExitCode.ERROR,
+        ExitCode.USAGE,
+        ExitCode.NONCONFORMANT,
+        ExitCode.INTERRUPTED,
+        ExitCode.BROKEN_PIPE,
+    ),
 }
 
 
-def _epilog(command: str) -> str:
+def epilog(command: str) -> str:
+    """The exit codes `command` can end with, for the end of its `--help`."""
     codes = _COMMAND_EXIT_CODES.get(command, tuple(EXIT_CODES))
     return "exit codes:\n" + "\n".join(f"  {code.value:>3}  {EXIT_CODES[code]}" for code in codes)
 
@@ -185,7 +194,7 @@ def _parser(command: str) -> _Parser:
     # sharing its prefix is added.
     options: dict[str, Any] = {
         "allow_abbrev": False,
-        "epilog": _epilog(command),
+        "epilog": epilog(command),
         "formatter_class": argparse.RawDescriptionHelpFormatter,
     }
     if command == "decode":
@@ -241,13 +250,14 @@ def _parser(command: str) -> _Parser:
     parser = _Parser(
         prog=PROG,
         usage=f"{PROG} [options] URL\n       {PROG} decode [options] [FILE|-]\n"
-        f"       {PROG} demo [options]",
+        f"       {PROG} demo [options]\n       {PROG} conformance [options] -- COMMAND...",
         description="Follow a Server-Sent Events stream and print its events. The connection\n"
         "is re-established as the reconnect policy says, resuming with Last-Event-ID.\n\n"
         "commands:\n"
         "  URL      follow the event stream at URL (http or https)\n"
         "  decode   decode a captured stream from FILE or stdin (see: decode --help)\n"
-        "  demo     follow a local demo server that drops and resumes (see: demo --help)",
+        "  demo     follow a local demo server that drops and resumes (see: demo --help)\n"
+        "  conformance  check an SSE parser in any language (see: conformance --help)",
         **options,
     )
     # Optional to argparse, so that an unknown option is named before a missing URL.
@@ -517,6 +527,10 @@ def _command(argv: list[str]) -> tuple[str, list[str]]:
 
 
 def _run(argv: list[str]) -> ExitCode:
+    if argv[:1] == ["conformance"]:
+        from ._conformance import conformance  # noqa: PLC0415 - the kit only for this command
+
+        return conformance(argv[1:])
     command, argv = _command(argv)
     parser = _parser(command)
     args = parser.parse(argv)

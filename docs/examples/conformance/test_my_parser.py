@@ -1,0 +1,15 @@
+from __future__ import annotations
+
+import pytest
+
+from ssec_proto import Decoder as MyParser  # your parser: anything with feed(bytes) -> events
+from ssec_proto.testing import assert_case, assert_streams, cases
+
+
+@pytest.mark.parametrize("case", cases(), ids=str)
+def test_sse_case(case):
+    assert_case(MyParser, case)
+
+
+def test_sse_generated_streams():
+    assert_streams(MyParser)
