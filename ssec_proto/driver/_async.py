@@ -9,7 +9,7 @@ from ._stream import Ending, Stream
 from ._transport import R
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncGenerator, AsyncIterator, Iterator
+    from collections.abc import AsyncGenerator, AsyncIterator, Awaitable
     from types import TracebackType
 
     from typing_extensions import Unpack
@@ -38,8 +38,7 @@ class AsyncEventSource(Generic[R]):
         self._transport = transport
         self._response: Response[R] | None = None
         self._batches: AsyncGenerator[list[Event], None] | None = None
-        self._pending: Iterator[Event] = iter(())
-        self._closed = False
+        self._events = self._each()
 
     @property
     def last_event_id(self) -> str:
@@ -63,27 +62,27 @@ class AsyncEventSource(Generic[R]):
         await self.aclose()
 
     def __aiter__(self) -> AsyncIterator[Event]:
-        return self
+        # An async for loop gets the generator itself: an event then costs
+        # one resumption of it, not a coroutine made by a Python method.
+        return self._events
 
-    async def __anext__(self) -> Event:
-        event = next(self._pending, None)
-        if event is not None:
-            return event
-        if self._batches is None:
-            if self._closed:
-                raise StopAsyncIteration
-            self._batches = self._loop()
-        self._pending = iter(await self._batches.__anext__())
-        return next(self._pending)
+    def __anext__(self) -> Awaitable[Event]:
+        return self._events.__anext__()
 
     async def aclose(self) -> None:
         """Close the connection and the transport; iterating then ends at once."""
-        self._closed = True
-        self._pending = iter(())
+        await self._events.aclose()
         if self._batches is not None:
             await self._batches.aclose()
         self._stream.close("closed by the caller")
         await self._transport.close()
+
+    async def _each(self) -> AsyncGenerator[Event, None]:
+        # The loop yields each chunk's events as one list, handed out here.
+        self._batches = self._loop()
+        async for batch in self._batches:
+            for event in batch:
+                yield event
 
     async def _loop(self) -> AsyncGenerator[list[Event], None]:
         stream, transport = self._stream, self._transport

@@ -52,8 +52,7 @@ class EventSource(Generic[R]):
         self._transport = transport
         self._response: Response[R] | None = None
         self._batches: Generator[list[Event], None, None] | None = None
-        self._pending: Iterator[Event] = iter(())
-        self._closed = False
+        self._events = self._each()
 
     @property
     def last_event_id(self) -> str:
@@ -77,29 +76,26 @@ class EventSource(Generic[R]):
         self.close()
 
     def __iter__(self) -> Iterator[Event]:
-        return self
+        # A for loop gets the generator itself: an event then costs one
+        # resumption of it, not a call of a method written in Python.
+        return self._events
 
     def __next__(self) -> Event:
-        # The loop yields each chunk's events as one list; handing them out
-        # from a list iterator costs less than resuming it for every event.
-        event = next(self._pending, None)
-        if event is not None:
-            return event
-        if self._batches is None:
-            if self._closed:
-                raise StopIteration
-            self._batches = self._loop()
-        self._pending = iter(next(self._batches))
-        return next(self._pending)
+        return next(self._events)
 
     def close(self) -> None:
         """Close the connection and the transport; iterating then ends at once."""
-        self._closed = True
-        self._pending = iter(())
+        self._events.close()
         if self._batches is not None:
             self._batches.close()
         self._stream.close("closed by the caller")
         self._transport.close()
+
+    def _each(self) -> Generator[Event, None, None]:
+        # The loop yields each chunk's events as one list, handed out here.
+        self._batches = self._loop()
+        for batch in self._batches:
+            yield from batch
 
     def _loop(self) -> Generator[list[Event], None, None]:
         stream, transport = self._stream, self._transport
