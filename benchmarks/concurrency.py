@@ -27,6 +27,7 @@ import gc
 import importlib
 import importlib.util
 import json
+import os
 import platform
 import random
 import resource
@@ -88,8 +89,12 @@ async def _serve(port_file: Path, events: int, interval: float, seed: int) -> No
 
     server = await asyncio.start_server(handle, "127.0.0.1", 0, backlog=4096)
     port_file.write_text(str(server.sockets[0].getsockname()[1]))
+    parent = os.getppid()
     async with server:
-        await server.serve_forever()
+        # A server that outlives the run (its parent killed before it could
+        # stop it) ends itself within a second.
+        while os.getppid() == parent:
+            await asyncio.sleep(1)
 
 
 # --- the clients (this process) ------------------------------------------------------
