@@ -2,8 +2,9 @@
 
 "Interpreting an event stream" decodes the stream as UTF-8, stripping one
 leading byte order mark (BOM), then cuts it into lines at CR LF, LF or CR.
-:class:`LineEndings` does the two byte-level parts of that, across chunk
-boundaries, and hands on bytes in which every line ends with a single LF:
+`LineEndings` does the two byte-level parts of that, across chunk
+boundaries, and hands on bytes in which every line ends with a single LF (to
+the decoder's framing, `_decoder.py`):
 
 * the one leading BOM, also when its three bytes arrive in separate chunks;
 * CR LF and lone CR become LF, including a CR at the very end of a chunk
@@ -26,9 +27,9 @@ _BOM = b"\xef\xbb\xbf"
 class LineEndings:
     """Strip the leading BOM and turn every line ending into a single LF.
 
-    :attr:`settled` is true once the BOM question is decided and no CR is
+    `settled` is true once the BOM question is decided and no CR is
     pending: from then on a chunk without a CR byte passes through unchanged,
-    so a caller may skip :meth:`feed` for it.
+    so a caller may skip `feed()` for it.
     """
 
     __slots__ = ("_at_start", "_head", "_skip_lf")
