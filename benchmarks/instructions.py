@@ -10,10 +10,16 @@ once decoding it ``1 + --reps`` times), so the difference is the cost of
 decoding alone, without start-up and imports. Lower is better; the ratio is
 the peer's count over ours (above 1 means ssec_proto executes fewer).
 
+With ``--baseline REF`` the decoder of git commit ``REF`` is counted too
+(see :mod:`benchmarks.baseline`), with the change from it in percent
+(negative: fewer instructions now). ``instr/byte`` is ssec_proto's count per
+byte of stream, which compares workloads of different shapes.
+
 Needs valgrind on PATH and the ``bench`` extra. Usage::
 
     .venv/bin/python -m benchmarks.instructions
     .venv/bin/python -m benchmarks.instructions --workloads llm --chunks 64,4096
+    .venv/bin/python -m benchmarks.instructions --baseline main
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
 
+from benchmarks import baseline
 from benchmarks.workloads import WORKLOAD_NAMES, KiB, chunked, make_workload
 
 #: Bytes per workload: small, as valgrind runs code about 50 times slower.
@@ -34,16 +41,23 @@ SIZE = 64 * KiB
 PREFIX = 2 * KiB
 CHUNKS = (1024 * KiB, 4 * KiB, 64, 1)
 TARGETS = ("ssec_proto", "launchdarkly-eventsource")
+#: Where the child processes find the baseline package (see --baseline).
+BASELINE_ENV = "SSEC_BASELINE_DIR"
+
+
+def _cell_data(workload: str, chunk: int) -> bytes:
+    data = make_workload(workload, SIZE).data
+    return data[:PREFIX] if chunk == 1 else data
 
 
 def _drive(target: str, workload: str, chunk: int, reps: int) -> None:
     """Decode one cell ``1 + reps`` times and print the number of events."""
-    data = make_workload(workload, SIZE).data
-    if chunk == 1:
-        data = data[:PREFIX]
-    chunks = chunked(data, chunk)
-    if target == "ssec_proto":
-        from ssec_proto import Decoder
+    chunks = chunked(_cell_data(workload, chunk), chunk)
+    if target in ("ssec_proto", "baseline"):
+        if target == "ssec_proto":
+            from ssec_proto import Decoder
+        else:
+            Decoder = baseline.load(os.environ[BASELINE_ENV]).Decoder
 
         def run() -> int:
             feed = Decoder().feed
@@ -101,6 +115,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--chunks", default=",".join(map(str, CHUNKS)))
     parser.add_argument("--reps", type=int, default=3)
     parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument(
+        "--baseline", metavar="REF", help="also count the decoder of this git commit"
+    )
     parser.add_argument("--drive", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.drive:
@@ -115,7 +132,12 @@ def main(argv: list[str] | None = None) -> int:
         for chunk in args.chunks.split(",")
         if not (workload == "large" and int(chunk) == 1)
     ]
-    for target in TARGETS:
+    targets = TARGETS
+    if args.baseline:
+        # The children inherit the directory through the environment.
+        os.environ[BASELINE_ENV] = str(baseline.extract(args.baseline))
+        targets = ("ssec_proto", "baseline", *TARGETS[1:])
+    for target in targets:
         # Once outside valgrind, so that every module's bytecode is cached:
         # compiling it in one of a pair of counted runs would skew the
         # difference.
@@ -124,20 +146,43 @@ def main(argv: list[str] | None = None) -> int:
             check=True,
             capture_output=True,
         )
-    jobs = [(target, *cell) for cell in cells for target in TARGETS]
+    jobs = [(target, *cell) for cell in cells for target in targets]
     with ThreadPoolExecutor(args.jobs) as pool:
         counts = list(pool.map(lambda job: per_event(*job, args.reps), jobs))
     results = dict(zip(jobs, counts, strict=True))
-    print("| workload | chunk | events | ssec_proto instr/event | peer instr/event | ratio |")
-    print("|---|---|---:|---:|---:|---:|")
+    for line in table(cells, results, baseline.label(args.baseline) if args.baseline else None):
+        print(line)
+    return 0
+
+
+def table(
+    cells: list[tuple[str, int]],
+    results: dict[tuple[str, str, int], tuple[float, int]],
+    baseline_name: str | None,
+) -> list[str]:
+    """The Markdown table of a run (with the baseline's columns if it has one)."""
+    head = ["workload", "chunk", "events", "ssec_proto instr/event", "instr/byte"]
+    if baseline_name:
+        head += [f"{baseline_name} instr/event", "change"]
+    head += ["peer instr/event", "ratio"]
+    lines = ["| " + " | ".join(head) + " |", "|---|---|" + "---:|" * (len(head) - 2)]
     for workload, chunk in cells:
         ours, events = results["ssec_proto", workload, chunk]
         peer, _ = results["launchdarkly-eventsource", workload, chunk]
-        print(
-            f"| {workload} | {_label(chunk)} | {events:,} | {ours:,.0f} | {peer:,.0f} "
-            f"| {peer / ours:.2f}x |"
-        )
-    return 0
+        nbytes = len(_cell_data(workload, chunk))
+        row = [
+            workload,
+            _label(chunk),
+            f"{events:,}",
+            f"{ours:,.0f}",
+            f"{ours * events / nbytes:.0f}",
+        ]
+        if baseline_name:
+            before, _ = results["baseline", workload, chunk]
+            row += [f"{before:,.0f}", f"{ours / before - 1:+.1%}"]
+        row += [f"{peer:,.0f}", f"{peer / ours:.2f}x"]
+        lines.append("| " + " | ".join(row) + " |")
+    return lines
 
 
 if __name__ == "__main__":

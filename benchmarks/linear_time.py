@@ -1,11 +1,14 @@
 """Linear time and bounded memory of ``Decoder.feed`` on hostile shapes of input.
 
-Two workloads, each at doubling sizes so that growth is visible:
+Four workloads, each at doubling sizes so that growth is visible:
 
 * ``long-line``: one ``data:`` line of N MiB fed in 64-byte chunks, then its
   blank line. A decoder that rescans or re-concatenates its buffer on every
   chunk is quadratic here.
 * ``byte-by-byte``: N small events fed one byte at a time.
+* ``blank lines`` and ``comment lines``: N MiB of ``\n`` (of ``:\n``) in one
+  ``feed()`` call. A decoder that makes an object per line takes memory in
+  proportion to the lines here (an earlier ssec_proto took 1.3 GB for 17 MiB).
 
 For each size it prints the wall time (best of ``--repeat`` runs), the time
 per MiB or per event (constant when the cost is linear), and the peak memory
@@ -67,6 +70,20 @@ def byte_by_byte(count: int) -> Callable[[], None]:
     return run
 
 
+def one_chunk(unit: bytes, size: int) -> Callable[[], None]:
+    """Return a run that feeds ``size`` bytes of ``unit`` repeated, in one call."""
+    chunk = unit * (size // len(unit))
+
+    def run() -> None:
+        assert Decoder().feed(chunk) == []
+
+    return run
+
+
+#: The one-chunk inputs: their name in the reports, and the repeated unit.
+ONE_CHUNK = (("blank lines, one chunk", b"\n"), ("comment lines, one chunk", b":\n"))
+
+
 def measure(run: Callable[[], None], repeat: int) -> tuple[float, int]:
     """Best wall time over ``repeat`` runs, and traced peak memory of one more."""
     best = float("inf")
@@ -82,7 +99,7 @@ def measure(run: Callable[[], None], repeat: int) -> tuple[float, int]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run both workloads and print a Markdown table."""
+    """Run the workloads and print a Markdown table."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="tiny sizes, one run (CI smoke)")
     parser.add_argument("--repeat", type=int, default=3)
@@ -107,6 +124,13 @@ def main(argv: list[str] | None = None) -> int:
             f"| events, 1 B chunks | {count:,} events | {seconds:.3f} "
             f"| {seconds / count * 1e6:.2f} µs/event | {peak / MiB:.1f} |"
         )
+    for name, unit in ONE_CHUNK:
+        for size in line_sizes:
+            seconds, peak = measure(one_chunk(unit, size), repeat)
+            print(
+                f"| {name} | {size / MiB:g} MiB | {seconds:.3f} "
+                f"| {seconds / (size / MiB) * 1000:.1f} ms/MiB | {peak / MiB:.1f} |"
+            )
     sys.stdout.flush()
     return 0
 

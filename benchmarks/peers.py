@@ -40,6 +40,7 @@ __all__ = [
     "adapt_requests_sse",
     "adapt_ssec_proto",
     "adapt_sseclient_py",
+    "baseline_target",
     "load_targets",
 ]
 
@@ -56,7 +57,8 @@ class Target:
 
     Attributes:
         name: Name in the report (the PyPI distribution name for peers).
-        kind: ``"ours"``, ``"peer"`` or ``"floor"``.
+        kind: ``"ours"``, ``"baseline"`` (ours at an earlier commit), ``"peer"``
+            or ``"floor"``.
         version: Installed version (``"-"`` for code in this directory).
         how: One line on how the harness drives it.
         drive: Decode all chunks, iterate over every event, return the count.
@@ -110,8 +112,8 @@ def _persisting_ids(triples: Iterable[tuple[str | None, str, str | None]]) -> li
 # --- ssec_proto --------------------------------------------------------------------
 
 
-def _ssec_drive(chunks: Chunks) -> int:
-    feed = Decoder().feed
+def _ssec_drive(chunks: Chunks, decoder_class: Callable[[], Any] = Decoder) -> int:
+    feed = decoder_class().feed
     n = 0
     for chunk in chunks:
         for _ in feed(chunk):
@@ -119,10 +121,23 @@ def _ssec_drive(chunks: Chunks) -> int:
     return n
 
 
-def adapt_ssec_proto(chunks: Chunks) -> list[Expected]:
+def adapt_ssec_proto(chunks: Chunks, decoder_class: Callable[[], Any] = Decoder) -> list[Expected]:
     """``Decoder().feed(chunk)`` for every chunk."""
-    decoder = Decoder()
+    decoder = decoder_class()
     return [(e.event, e.data, e.id) for chunk in chunks for e in decoder.feed(chunk)]
+
+
+def baseline_target(module: Any, name: str) -> Target:
+    """The decoder of an earlier commit (see benchmarks.baseline), as a target."""
+    decoder_class = module.Decoder
+    return Target(
+        name=name,
+        kind="baseline",
+        version=module.__version__,
+        how="the same, at that commit",
+        drive=lambda chunks: _ssec_drive(chunks, decoder_class),
+        collect=lambda chunks: adapt_ssec_proto(chunks, decoder_class),
+    )
 
 
 # --- httpx-sse ---------------------------------------------------------------------
@@ -554,8 +569,11 @@ def _try_load(load: Callable[[], Target]) -> Target | str:
         return f"not installed ({exc})"
 
 
-def load_targets() -> tuple[list[Target], dict[str, str]]:
-    """Return the runnable targets (ours first) and, per missing peer, why it is missing."""
+def load_targets(baseline: Target | None = None) -> tuple[list[Target], dict[str, str]]:
+    """Return the runnable targets (ours first) and, per missing peer, why it is missing.
+
+    A ``baseline`` target (see :func:`baseline_target`) comes second.
+    """
     targets = [
         Target(
             name="ssec_proto",
@@ -566,6 +584,8 @@ def load_targets() -> tuple[list[Target], dict[str, str]]:
             collect=adapt_ssec_proto,
         )
     ]
+    if baseline is not None:
+        targets.append(baseline)
     missing: dict[str, str] = {}
     for name, load in _PEERS:
         target = _try_load(load)

@@ -18,11 +18,16 @@ timing, each target's events on each cell are compared with ssec_proto's
 that cell and not timed there. Peak memory on ``large`` comes from a separate,
 untimed run under ``tracemalloc``.
 
+``--baseline REF`` adds the decoder of git commit ``REF`` (see
+:mod:`benchmarks.baseline`) to the peer comparison as one more target, timed
+in the same rounds, and a table of ssec_proto against it.
+
 Usage::
 
     .venv/bin/python -m benchmarks.run            # full run, a few minutes
     .venv/bin/python -m benchmarks.run --quick    # CI smoke test, seconds
     .venv/bin/python -m benchmarks.run --readme   # also refresh the recorded figures
+    .venv/bin/python -m benchmarks.run --no-end-to-end --baseline main   # before/after
 
 The full run writes ``benchmarks/results/latest.md`` and prints it.
 ``--readme`` also puts it in ``benchmarks/README.md`` and the peer summary in
@@ -45,8 +50,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from benchmarks import end_to_end, linear_time
-from benchmarks.peers import Expected, Target, load_targets
+from benchmarks import baseline, end_to_end, linear_time
+from benchmarks.peers import Expected, Target, baseline_target, load_targets
 from benchmarks.workloads import WORKLOAD_NAMES, KiB, MiB, Workload, chunked, make_workloads
 
 if TYPE_CHECKING:
@@ -298,13 +303,18 @@ def run_benchmark(
     workload_names: Sequence[str] = WORKLOAD_NAMES,
     quick: bool = False,
     verbose: bool = True,
+    baseline_ref: str | None = None,
 ) -> Run:
     """Build the workloads, gate every target, time them and measure memory."""
     say: Callable[[str], None] = _progress if verbose else (lambda _message: None)
     started = datetime.datetime.now(datetime.timezone.utc)
     clock = time.perf_counter()
     load_before = _loadavg()
-    targets, missing = load_targets()
+    before = None
+    if baseline_ref is not None:
+        module = baseline.load(baseline.extract(baseline_ref))
+        before = baseline_target(module, baseline.label(baseline_ref))
+    targets, missing = load_targets(before)
     for name, why in missing.items():
         say(f"skipping {name}: {why}")
     workloads = make_workloads(size, tuple(workload_names))
@@ -432,6 +442,31 @@ def versus_peers(run: Run) -> list[str]:
     return out
 
 
+def versus_baseline(run: Run) -> list[str]:
+    """ssec_proto's median throughput over the baseline's, per cell (empty without one)."""
+    before = next((t for t in run.targets if t.kind == "baseline"), None)
+    if before is None:
+        return []
+    ours = run.targets[0]
+    sizes = (*CHUNK_SIZES, ONE_BYTE)
+    out = [
+        "| workload | " + " | ".join(chunk_label(s) for s in sizes) + " |",
+        "|---|" + "---:|" * len(sizes),
+    ]
+    for workload in run.workloads:
+        row = [workload.name]
+        for chunk_size in sizes:
+            cell = next((c for c in run.cells if c.key == (workload.name, chunk_size)), None)
+            mine = run.result(cell, ours) if cell else None
+            theirs = run.result(cell, before) if cell else None
+            if not (mine and mine.seconds and theirs and theirs.seconds):
+                row.append("-")
+                continue
+            row.append(f"{_median(theirs) / _median(mine):.2f}x")
+        out.append("| " + " | ".join(row) + " |")
+    return out
+
+
 def _interpreter() -> str:
     return f"{platform.python_implementation()} {platform.python_version()}"
 
@@ -489,6 +524,20 @@ def render(run: Run, *, level: int = 1, command: str | None = None) -> str:
             f"| {workload.description} | {prefix} |"
         )
     add("")
+
+    against = versus_baseline(run)
+    if against:
+        before = next(t for t in run.targets if t.kind == "baseline")
+        add(f"{h2} Against {before.name}")
+        add("")
+        add(
+            f"ssec_proto's median throughput divided by {before.name}'s (the decoder of that "
+            "commit, timed in the same rounds): above 1 means faster now. One cell's medians "
+            "move by up to 2x from run to run on a busy machine; see the min-max columns below."
+        )
+        add("")
+        out.extend(against)
+        add("")
 
     add(f"{h2} Ours vs the fastest correct peer")
     add("")
@@ -708,6 +757,13 @@ def _linear_rows(quick: bool, repeat: int, say: Callable[[str], None]) -> list[L
                 peak,
             )
         )
+    for name, unit in linear_time.ONE_CHUNK:
+        for size in QUICK_LINE_SIZES if quick else LINE_SIZES:
+            say(f"linear time: {name}, {size / MiB:g} MiB")
+            seconds, peak = linear_time.measure(linear_time.one_chunk(unit, size), repeat)
+            rows.append(
+                LinearRow(name, f"{size / MiB:g} MiB", size / MiB, "ms/MiB", 1e3, seconds, peak)
+            )
     return rows
 
 
@@ -716,9 +772,10 @@ def render_linear_time(result: LinearTime, *, level: int = 1) -> str:
     out = [
         f"{'#' * level} Linear time and memory on hostile input",
         "",
-        "`Decoder.feed` on `benchmarks.linear_time`'s two inputs at doubling sizes: one "
-        "`data:` line fed in 64-byte chunks (then its blank line), and small "
-        "`id` + `data` events fed one byte per call. Time is the best of "
+        "`Decoder.feed` on `benchmarks.linear_time`'s inputs at doubling sizes: one "
+        "`data:` line fed in 64-byte chunks (then its blank line), small "
+        "`id` + `data` events fed one byte per call, and blank lines (`\\n`) or comment "
+        "lines (`:\\n`) in one `feed()` call. Time is the best of "
         f"{result.repeat} run(s); peak memory (tracemalloc) comes from one more, untimed "
         'run. Linear growth shows as a constant time per unit, i.e. "vs smallest" '
         f"near 1.00 (a quadratic decoder doubles it at each size). Took {result.elapsed:.0f} s.",
@@ -822,6 +879,11 @@ def main(argv: list[str] | None = None) -> int:
         help=f"comma-separated subset of {','.join(WORKLOAD_NAMES)}",
     )
     parser.add_argument(
+        "--baseline",
+        metavar="REF",
+        help="also time the decoder of this git commit in the peer section",
+    )
+    parser.add_argument(
         "--e2e-rounds", type=int, help="end-to-end rounds (default 3; 1 with --quick)"
     )
     end_to_end.add_arguments(parser, prefix="e2e-")
@@ -863,6 +925,7 @@ def main(argv: list[str] | None = None) -> int:
             rounds=rounds,
             workload_names=names,
             quick=args.quick,
+            baseline_ref=args.baseline,
         )
         peers_run = run
         sections.append(lambda level: render(peers_run, level=level, command=command))

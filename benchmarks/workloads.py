@@ -12,7 +12,13 @@ ID)`` tuples. Nothing is read from disk or the network.
 ``large``      one 64 KiB ``data:`` line per event (LF)
 ``crlf``       the ``llm`` events with CR LF line endings
 ``cr``         the ``llm`` events with CR-only line endings
+``blank``      the ``tiny`` events, each followed by 0 to 32 extra blank lines
+``comments``   the ``tiny`` events among keep-alive comments: 0 to 3 blocks
+               of one comment line before each
 =============  ==============================================================
+
+``blank`` and ``comments`` are about half blank lines or comments, which a
+decoder should skip for no more per byte than it spends on events.
 """
 
 from __future__ import annotations
@@ -21,6 +27,10 @@ import base64
 import json
 import random
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 __all__ = [
     "WORKLOAD_NAMES",
@@ -36,7 +46,7 @@ KiB = 1024
 MiB = 1024 * KiB
 
 #: The workloads in report order.
-WORKLOAD_NAMES = ("tiny", "llm", "multiline", "large", "crlf", "cr")
+WORKLOAD_NAMES = ("tiny", "llm", "multiline", "large", "crlf", "cr", "blank", "comments")
 
 Expected = tuple[str, str, str]
 
@@ -138,14 +148,38 @@ class _Builder:
         return Workload(name, description, b"".join(self.parts), self.expected, self.boundaries)
 
 
-def _tiny(size: int) -> Workload:
+def _tiny(
+    size: int, name: str = "tiny", around: Callable[[str], str] = lambda block: block
+) -> Workload:
     b = _Builder()
     n = 0
     while b.size < size:
         data = f'{{"n":{n % 1000}}}'
-        b.add(f"data: {data}\n\n", ("message", data, ""))
+        b.add(around(f"data: {data}\n\n"), ("message", data, ""))
         n += 1
-    return b.build("tiny", 'one short data line per event: data: {"n":123}')
+    return b.build(name, _DESCRIPTIONS[name])
+
+
+_DESCRIPTIONS = {
+    "tiny": 'one short data line per event: data: {"n":123}',
+    "blank": "the tiny events, each followed by 0 to 32 extra blank lines",
+    "comments": "the tiny events, 0 to 3 keep-alive comments before each",
+}
+
+
+def _blank(size: int) -> Workload:
+    rng = random.Random(2)
+    return _tiny(size, "blank", lambda block: block + "\n" * rng.randint(0, 32))
+
+
+def _comments(size: int) -> Workload:
+    rng = random.Random(3)
+    comments = (":\n\n", ": ping\n\n", ": keep-alive\n\n")
+    return _tiny(
+        size,
+        "comments",
+        lambda block: "".join(rng.choice(comments) for _ in range(rng.randint(0, 3))) + block,
+    )
 
 
 def _llm(size: int, newline: str = "\n") -> Workload:
@@ -185,21 +219,24 @@ def _large(size: int) -> Workload:
     return b.build("large", "one 64 KiB base64 data line per event")
 
 
+_BUILDERS = {
+    "tiny": _tiny,
+    "llm": _llm,
+    "multiline": _multiline,
+    "large": _large,
+    "crlf": lambda size: _llm(size, "\r\n"),
+    "cr": lambda size: _llm(size, "\r"),
+    "blank": _blank,
+    "comments": _comments,
+}
+
+
 def make_workload(name: str, size: int) -> Workload:
     """Build the workload ``name`` of at least ``size`` bytes."""
-    if name == "tiny":
-        return _tiny(size)
-    if name == "llm":
-        return _llm(size)
-    if name == "multiline":
-        return _multiline(size)
-    if name == "large":
-        return _large(size)
-    if name == "crlf":
-        return _llm(size, "\r\n")
-    if name == "cr":
-        return _llm(size, "\r")
-    raise ValueError(f"unknown workload {name!r}; choose from {', '.join(WORKLOAD_NAMES)}")
+    build = _BUILDERS.get(name)
+    if build is None:
+        raise ValueError(f"unknown workload {name!r}; choose from {', '.join(WORKLOAD_NAMES)}")
+    return build(size)
 
 
 def make_workloads(size: int, names: tuple[str, ...] = WORKLOAD_NAMES) -> list[Workload]:

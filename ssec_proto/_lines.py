@@ -3,7 +3,8 @@
 "Interpreting an event stream" decodes the stream as UTF-8, stripping one
 leading byte order mark (BOM), then cuts it into lines at CR LF, LF or CR.
 `LineEndings` does the two byte-level parts of that, across chunk
-boundaries, and hands on bytes in which every line ends with a single LF:
+boundaries, and hands on bytes in which every line ends with a single LF (to
+the decoder's framing, `_decoder.py`):
 
 * the one leading BOM, also when its three bytes arrive in separate chunks;
 * CR LF and lone CR become LF, including a CR at the very end of a chunk

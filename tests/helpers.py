@@ -38,3 +38,22 @@ def decode(raw: bytes, **options: Any) -> list[Event]:
 def message(data: str, *, event: str = "message", id: str = "", retry: int | None = None) -> Event:  # noqa: A002
     """Shorthand for an expected event."""
     return Event(event=event, data=data, id=id, retry=retry)
+
+
+def state(obj: object) -> tuple[Any, ...]:
+    """Everything an object holds, through its slots and theirs, as comparable values.
+
+    For a Decoder: its framing, its interpreter's buffers and state, its line
+    endings' state (callables such as on_comment compare by identity).
+    """
+    values: list[Any] = []
+    for cls in type(obj).__mro__:
+        for name in getattr(cls, "__slots__", ()):
+            value = getattr(obj, name)
+            if hasattr(type(value), "__slots__") and not isinstance(value, (tuple, str, bytes)):
+                values.append(state(value))
+            elif isinstance(value, (bytearray, list)):
+                values.append(type(value)(value))
+            else:
+                values.append(value)
+    return tuple(values)

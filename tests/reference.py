@@ -11,7 +11,9 @@ whole stream at once, with no attempt at speed or streaming:
    removes one trailing LF).
 
 ``Event.retry`` (the retry value of the event's own block) is ssec-proto's
-addition to the spec's model; it is tracked next to the spec's buffers.
+addition to the spec's model; it is tracked next to the spec's buffers. So
+are the comments, which ssec-proto shows to ``on_comment``: pass a list as
+``comments`` to collect their text.
 
 :func:`decode_limited` adds ssec-proto's documented size limits (not part of
 the spec) on top of the same field rules, for the limit properties.
@@ -86,6 +88,7 @@ def interpret(
     last_event_id: str = "",
     retry: int | None = None,
     max_event_size: int | None = None,
+    comments: list[str] | None = None,
 ) -> Result:
     """Apply the field rules to complete lines.
 
@@ -94,7 +97,11 @@ def interpret(
     data longer than ``max_event_size`` characters trips the event limit. In
     both cases the whole block is dropped, id included, and the rest of it is
     skipped up to and including its blank line (fields before the offending
-    line, such as ``retry``, have taken effect already).
+    line, such as ``retry``, have taken effect already; comments after it are
+    not shown).
+
+    Comments: the text after the colon, less one leading space, is appended
+    to ``comments`` if given.
     """
     events = []
     data_buffer = ""
@@ -139,7 +146,10 @@ def interpret(
             block_retry = None
             continue
         if line.startswith(":"):
-            continue  # a comment
+            # A comment.
+            if comments is not None:
+                comments.append(field_value(line))
+            continue
         field = line.partition(":")[0]
         value = field_value(line)
         if field == "event":
@@ -150,28 +160,38 @@ def interpret(
             if "\0" not in value:
                 last_event_id_buffer = value
         elif field == "retry" and is_ascii_digits(value):
-            try:
-                number = int(value)
-            except ValueError:
-                # More digits than Python converts (sys.int_info): ssec-proto
-                # ignores such a field, and so do we.
-                pass
-            else:
-                retry = block_retry = number
+            # ssec-proto's documented choice, not the spec's: leading zeros
+            # do not count, and a value of more than 640 significant digits
+            # is ignored (so that no int/str conversion limit matters).
+            significant = value.lstrip("0")
+            if len(significant) <= 640:
+                retry = block_retry = int(significant or "0")
         # Any other field is ignored.
     return Result(events, last_event_id, retry)
 
 
-def decode(raw: bytes, *, last_event_id: str = "", retry: int | None = None) -> Result:
+def decode(
+    raw: bytes,
+    *,
+    last_event_id: str = "",
+    retry: int | None = None,
+    comments: list[str] | None = None,
+) -> Result:
     """Decode a whole stream with the spec's rules (no size limits)."""
     text = raw.decode("utf-8", "replace")
     if text.startswith(BOM):
         text = text[1:]
-    return interpret(list(split_lines(text)), last_event_id=last_event_id, retry=retry)
+    return interpret(
+        list(split_lines(text)), last_event_id=last_event_id, retry=retry, comments=comments
+    )
 
 
 def decode_limited(
-    raw: bytes, *, max_line_size: int | None = None, max_event_size: int | None = None
+    raw: bytes,
+    *,
+    max_line_size: int | None = None,
+    max_event_size: int | None = None,
+    comments: list[str] | None = None,
 ) -> Result:
     """Decode a whole stream with ssec-proto's documented size limits.
 
@@ -189,4 +209,4 @@ def decode_limited(
             lines.append(None)
         else:
             lines.append(raw_line.decode("utf-8", "replace"))
-    return interpret(lines, max_event_size=max_event_size)
+    return interpret(lines, max_event_size=max_event_size, comments=comments)

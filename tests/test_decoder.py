@@ -7,12 +7,15 @@ byte and at random split points, and insists on the same result.
 from __future__ import annotations
 
 import array
+import sys
+import tracemalloc
 
 import pytest
 
 from ssec_proto import Decoder, Event, EventTooLarge, LimitExceeded, LineTooLong, SSEError
 
-from .helpers import decode, feed_chunks, message
+from . import reference
+from .helpers import decode, feed_chunks, message, state
 
 # --- The spec's own examples ------------------------------------------------
 
@@ -600,7 +603,7 @@ def test_event_too_large_across_chunks_is_bounded() -> None:
         assert decoder.feed(b"data: 0123456789\n") == []
     with pytest.raises(EventTooLarge):
         decoder.feed(b"data: 0123456789\n")
-    assert sum(map(len, decoder._data)) <= 50
+    assert len("\n".join(decoder._interpreter._data)) <= 50
     # The rest of the oversized event is skipped up to its blank line.
     assert decoder.feed(b"data: 0123456789\n") == []
     assert decoder.feed(b"data: 0123456789\n\ndata: next\n\n") == [message("next")]
@@ -799,3 +802,203 @@ def test_a_long_data_line_over_the_event_limit_in_one_chunk() -> None:
         decoder.feed(stream)
     assert info.value.events == [message("1"), message("2")]
     assert decoder.feed(b"data: " + b"x" * (PIECE + 10) + b"\n\n") == [message("x" * (PIECE + 10))]
+
+
+# --- Hostile input: bounded memory, linear time ---------------------------------
+# One feed() of a huge chunk of short lines works a piece at a time, so what
+# it allocates is bounded by the piece and the limits, not by the number of
+# lines (an earlier decoder made an object per line: 1.3 GB for 17 MiB of
+# LF). The bounds below are far under the input's own size.
+
+MiB = 1024 * 1024
+
+
+def peak_memory(decoder: Decoder, chunk: bytes) -> tuple[int, list[Event]]:
+    """The peak traced allocation of one feed() (the chunk exists before)."""
+    tracemalloc.start()
+    try:
+        events = decoder.feed(chunk)
+        return tracemalloc.get_traced_memory()[1], events
+    finally:
+        tracemalloc.stop()
+
+
+@pytest.mark.parametrize(
+    ("unit", "mib"),
+    [(b"\n", 17), (b"\r", 64), (b"\r\n", 64), (b":\n", 17), (b": keep-alive\n\n", 17)],
+    ids=["LF", "CR", "CRLF", "comment lines", "keep-alive blocks"],
+)
+def test_a_huge_chunk_of_short_lines_takes_bounded_memory(unit: bytes, mib: int) -> None:
+    chunk = unit * (mib * MiB // len(unit))
+    peak, events = peak_memory(Decoder(), chunk)
+    assert events == []
+    assert peak < 4 * MiB, peak
+
+
+def test_a_huge_open_block_of_short_data_lines_takes_bounded_memory() -> None:
+    # The data buffer is joined as it grows, rather than kept a line apiece.
+    decoder = Decoder()
+    chunk = b"data: ab\n" * (8 * MiB // 9)
+    peak, events = peak_memory(decoder, chunk)
+    assert events == []
+    assert peak < 2 * len(chunk) // 3, peak
+    (event,) = decoder.feed(b"\n")
+    assert event.data == "\n".join(["ab"] * (8 * MiB // 9))
+
+
+def test_a_huge_chunk_of_short_lines_with_limits() -> None:
+    decoder = Decoder(max_line_size=100, max_event_size=1000)
+    chunk = b"\n" * (17 * MiB) + b"data: x\n\n" + b"\r" * (16 * MiB) + b"data: y\n\n"
+    peak, events = peak_memory(decoder, chunk)
+    assert events == [message("x"), message("y")]
+    assert peak < 4 * MiB, peak
+
+
+# --- Blank lines and comments change nothing between blocks ------------------------
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"data: x\n\n\n",
+        b"data: x\n\n\n\ndata: y\n\n\n\n\n",
+        b"\n\n\n\ndata: x\n\n" * 13,
+        b"data: x\n\n" + b"\n" * 1000 + b"data: y\n\n",
+        b"data: a\n\n\n" * 40 + b"\n" + b"data: b\n\n" * 20,
+        b"event: e\nid: 1\ndata: x\n\n\n" * 15,
+        b": keep-alive\n\n" * 3 + b"data: x\n\n" + b":\n\n" * 20 + b"data: y\n\n" * 15,
+        b"id: 1\n\n\n\nid: 2\n\n\ndata: x\n\n",
+        b"\r\n\r\n\r\ndata: x\r\n\r\n\r\n\r\n",
+        b":\n" * 5000 + b"data: x\n:\n\n",
+    ],
+)
+def test_runs_of_blank_lines_and_comments_change_nothing(raw: bytes) -> None:
+    expected = reference.decode(raw)
+    assert expected.events  # each of these streams has events
+    assert decode(raw) == expected.events
+    events, decoder = feed_chunks([raw])
+    assert (events, decoder.last_event_id, decoder.retry) == expected
+
+
+# --- retry: ASCII digits, at most 640 of them that count --------------------------
+
+
+def test_retry_ignores_leading_zeros() -> None:
+    raw = b"retry: " + b"0" * 10_000 + b"1500\n\n"
+    assert feed_chunks([raw])[1].retry == 1500
+    assert feed_chunks([b"retry: " + b"0" * 10_000 + b"\n\n"])[1].retry == 0
+
+
+@pytest.mark.parametrize("int_max_str_digits", [0, 640, 4300, 100_000])
+def test_retry_does_not_depend_on_the_int_str_conversion_limit(int_max_str_digits: int) -> None:
+    # sys.set_int_max_str_digits() is what PYTHONINTMAXSTRDIGITS sets. The
+    # values with more than 640 significant digits are ignored, whatever the
+    # limit: without one (0), an earlier decoder took quadratic time on a
+    # long value, and with the default it took 4,300 digits and ignored 4,301.
+    largest = "9" * 640
+    old = sys.get_int_max_str_digits()
+    sys.set_int_max_str_digits(int_max_str_digits)
+    try:
+        for digits, expected in [
+            ("0" * 5_000 + largest, int(largest)),
+            (largest + "9", 5),
+            ("1" * 4_300, 5),
+            ("1" * 4_301, 5),
+            ("1" * 5_000, 5),
+            ("9" * 1_000_000, 5),
+        ]:
+            raw = b"retry: 5\n\nretry: " + digits.encode() + b"\ndata: x\n\n"
+            events, decoder = feed_chunks([raw])
+            assert decoder.retry == expected
+            assert events == [message("x", retry=None if expected == 5 else expected)]
+    finally:
+        sys.set_int_max_str_digits(old)
+
+
+def test_the_reference_follows_the_same_retry_rule() -> None:
+    for value in ("0" * 700 + "7", "9" * 640, "9" * 641, "1" * 5_000):
+        raw = f"retry: {value}\n\n".encode()
+        assert reference.decode(raw).retry == feed_chunks([raw])[1].retry
+
+
+# --- Reading the state changes nothing --------------------------------------------
+
+
+def test_reading_retry_changes_nothing() -> None:
+    # The retry field of an open block held back whole counts at once (see
+    # test_retry_in_an_open_block_takes_effect_at_once); reading it, twice
+    # or not at all, leaves the decoder as it was.
+    chunks = [b"data: x\nretry: 500\n", b"retr", b"y: 600\n", b"data: y\n\nretry: 7\n", b"\n"]
+    read, quiet = Decoder(), Decoder()
+    for chunk in chunks:
+        assert read.feed(chunk) == quiet.feed(chunk)
+        before = state(read)
+        first, second = read.retry, read.retry
+        assert first == second
+        assert state(read) == before == state(quiet)
+    assert read.retry == quiet.retry == 7
+    read.reset()
+    quiet.reset()
+    assert state(read) == state(quiet)
+
+
+# --- A comment callback that raises ----------------------------------------------
+
+
+class Boom(Exception):
+    pass
+
+
+def test_a_raising_comment_callback_keeps_the_events_for_the_next_call() -> None:
+    seen: list[str] = []
+
+    def on_comment(text: str) -> None:
+        seen.append(text)
+        if text == "boom":
+            raise Boom(text)
+
+    decoder = Decoder(on_comment=on_comment)
+    with pytest.raises(Boom):
+        decoder.feed(b"event: a\ndata: 1\n\n: boom\nevent: b\ndata: 2\n\n: after\nid: 3\ndata: 3")
+    # The whole chunk was decoded, and its later comments shown; the state is
+    # that of a complete call.
+    assert seen == ["boom", "after"]
+    assert decoder.last_event_id == ""
+    # The next call returns the events the failed one completed, then its own.
+    assert decoder.feed(b"\n\n") == [
+        message("1", event="a"),
+        message("2", event="b"),
+        message("3", id="3"),
+    ]
+    assert decoder.feed(b"data: 4\n\n") == [message("4", id="3")]
+
+
+def test_a_raising_comment_callback_raises_the_first_exception_once() -> None:
+    calls: list[str] = []
+
+    def on_comment(text: str) -> None:
+        calls.append(text)
+        raise Boom(text)
+
+    decoder = Decoder(on_comment=on_comment)
+    with pytest.raises(Boom, match="one"):
+        decoder.feed(b": one\ndata: x\n\n: two\n\n")
+    assert calls == ["one", "two"]
+    # feed(b"") collects what was kept; reset() keeps it too.
+    decoder.reset()
+    assert decoder.feed(b"") == [message("x")]
+    assert decoder.feed(b"") == []
+
+
+def test_a_raising_comment_callback_and_a_limit_in_one_chunk() -> None:
+    def on_comment(text: str) -> None:
+        raise Boom(text)
+
+    decoder = Decoder(max_line_size=10, on_comment=on_comment)
+    with pytest.raises(Boom):
+        decoder.feed(b"data: 1\n\ndata: far too long\n\n: c\ndata: 2\n\n")
+    # The limit error comes next, with every event of both calls.
+    with pytest.raises(LineTooLong) as info:
+        decoder.feed(b"data: 3\n\n")
+    assert info.value.events == [message("1"), message("2"), message("3")]
+    assert decoder.feed(b"data: 4\n\n") == [message("4")]

@@ -621,8 +621,8 @@ def test_a_retry_line_cut_off_does_not_count() -> None:
 
 def test_server_retry_is_capped_at_max_delay() -> None:
     policy = opened(NO_JITTER)
-    policy.feed(b"retry: " + b"9" * 4000 + b"\n")  # far too large for a float
-    assert policy.decoder.retry == int("9" * 4000)
+    policy.feed(b"retry: " + b"9" * 600 + b"\n")  # far too large for a float
+    assert policy.decoder.retry == int("9" * 600)
     assert policy.reconnection_time == 30.0
     answer = policy.stream_ended()
     assert isinstance(answer, Retrying)
