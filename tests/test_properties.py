@@ -483,6 +483,8 @@ def blocks_of_one_shape(draw) -> bytes:
 @example(raw=b"event: \ndata: x\n\n" * 13, tuning=Tuning())
 @example(raw=b"id: 1\n\n" * 13, tuning=Tuning())
 @example(raw=b"data: a\ndata: b\nevent: e\nevent: f\n\n" * 12, tuning=Tuning())
+# Keep-alive comments between the blocks: dropped in one pass, then columns.
+@example(raw=b":\n\ndata: a\n\n" * 12, tuning=Tuning())
 @settings(max_examples=300, deadline=None)
 @given(blocks_of_one_shape(), tunings)
 def test_many_blocks_of_one_shape_in_one_chunk(raw, tuning):
