@@ -98,7 +98,11 @@ def test_post_stream_like_an_llm_api(driver: str, uvicorn_server: UvicornServer)
 def test_random_drops_resume_exactly_once_in_order(driver: str, raw: RawServer, seed: int) -> None:
     scenario = resumable(40, seed=seed)
     raw.route("/r", scenario)
-    out = run(driver, raw.url("/r"), reconnect=ReconnectConfig(reconnection_time=0, max_delay=0.05))
+    out = run(
+        driver,
+        raw.url("/r"),
+        reconnect=ReconnectConfig(reconnection_time=0, max_delay=0.05, min_delay=0),
+    )
     assert out.error is None
     assert [e.id for e in out.events] == [str(k) for k in range(1, 41)]
     assert [e.data for e in out.events] == [f"event {k}" for k in range(1, 41)]

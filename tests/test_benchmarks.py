@@ -31,10 +31,17 @@ SECTIONS = {
 }
 
 
+#: Smaller still than --quick where a module takes sizes: a smoke run.
+SMALLER = {
+    "run": ["--size", "0.004", "--prefix", "512", "--e2e-workloads", "tiny,llm"],
+    "end_to_end": ["--size", "0.05"],
+}
+
+
 @pytest.mark.parametrize("module", list(SECTIONS))
 def test_benchmark_quick_mode(module: str) -> None:
     result = subprocess.run(
-        [sys.executable, "-m", f"benchmarks.{module}", "--quick"],
+        [sys.executable, "-m", f"benchmarks.{module}", "--quick", *SMALLER.get(module, [])],
         cwd=ROOT,
         capture_output=True,
         text=True,
