@@ -31,9 +31,13 @@ import shutil
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING
 
 from benchmarks import baseline
 from benchmarks.workloads import WORKLOAD_NAMES, KiB, chunked, make_workload
+
+if TYPE_CHECKING:
+    from ssec_proto import Decoder
 
 #: Bytes per workload: small, as valgrind runs code about 50 times slower.
 SIZE = 64 * KiB
@@ -54,13 +58,17 @@ def _drive(target: str, workload: str, chunk: int, reps: int) -> None:
     """Decode one cell ``1 + reps`` times and print the number of events."""
     chunks = chunked(_cell_data(workload, chunk), chunk)
     if target in ("ssec_proto", "baseline"):
+        decoder_class: type[Decoder]
         if target == "ssec_proto":
-            from ssec_proto import Decoder
+            import ssec_proto
+
+            decoder_class = ssec_proto.Decoder
         else:
-            Decoder = baseline.load(os.environ[BASELINE_ENV]).Decoder
+            # The baseline commit's Decoder: another class, with the same API.
+            decoder_class = baseline.load(os.environ[BASELINE_ENV]).Decoder
 
         def run() -> int:
-            feed = Decoder().feed
+            feed = decoder_class().feed
             return sum(len(feed(piece)) for piece in chunks)
 
     else:
@@ -132,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
         for chunk in args.chunks.split(",")
         if not (workload == "large" and int(chunk) == 1)
     ]
-    targets = TARGETS
+    targets: tuple[str, ...] = TARGETS
     if args.baseline:
         # The children inherit the directory through the environment.
         os.environ[BASELINE_ENV] = str(baseline.extract(args.baseline))
@@ -146,9 +154,13 @@ def main(argv: list[str] | None = None) -> int:
             check=True,
             capture_output=True,
         )
-    jobs = [(target, *cell) for cell in cells for target in targets]
+    jobs = [(target, workload, chunk) for workload, chunk in cells for target in targets]
+
+    def count(job: tuple[str, str, int]) -> tuple[float, int]:
+        return per_event(*job, args.reps)
+
     with ThreadPoolExecutor(args.jobs) as pool:
-        counts = list(pool.map(lambda job: per_event(*job, args.reps), jobs))
+        counts = list(pool.map(count, jobs))
     results = dict(zip(jobs, counts, strict=True))
     for line in table(cells, results, baseline.label(args.baseline) if args.baseline else None):
         print(line)

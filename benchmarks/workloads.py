@@ -219,7 +219,7 @@ def _large(size: int) -> Workload:
     return b.build("large", "one 64 KiB base64 data line per event")
 
 
-_BUILDERS = {
+_BUILDERS: dict[str, Callable[[int], Workload]] = {
     "tiny": _tiny,
     "llm": _llm,
     "multiline": _multiline,

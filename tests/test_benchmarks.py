@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import importlib.util
 import platform
 import re
 import subprocess
@@ -144,11 +145,7 @@ def test_instructions_drives_each_target(capsys: pytest.CaptureFixture[str]) -> 
     from benchmarks import instructions
 
     targets = ["ssec_proto"]
-    try:
-        import ld_eventsource  # noqa: F401 - the peer comes with the bench extra
-    except ImportError:
-        pass
-    else:
+    if importlib.util.find_spec("ld_eventsource") is not None:  # the peer: the bench extra
         targets.append("launchdarkly-eventsource")
     for target in targets:
         assert instructions.main(["--drive", f"{target},tiny,4096,1"]) == 0
@@ -158,6 +155,6 @@ def test_instructions_drives_each_target(capsys: pytest.CaptureFixture[str]) -> 
 def test_instructions_needs_valgrind(monkeypatch: pytest.MonkeyPatch) -> None:
     from benchmarks import instructions
 
-    monkeypatch.setattr(instructions.shutil, "which", lambda name: None)
+    monkeypatch.setattr("benchmarks.instructions.shutil.which", lambda name: None)
     with pytest.raises(SystemExit):
         instructions.main([])

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import sys
+from typing import TYPE_CHECKING, TypedDict
 
 import pytest
 from hypothesis import assume, example, given, settings
@@ -27,6 +28,12 @@ from ssec_proto.strategies import chunked_streams, chunkings, events
 
 from . import reference
 from .helpers import state
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+    from typing import TypeGuard
+
+    from ssec_proto.strategies import Stream
 
 
 def binary(*, min_size: int = 0, max_size: int) -> st.SearchStrategy[bytes]:
@@ -125,12 +132,14 @@ def tuned(tuning: Tuning) -> type[Decoder]:
     return type("TunedDecoder", (Decoder,), {"_TUNING": tuning, "__slots__": ()})
 
 
-def feed_all(decoder: Decoder, chunks: list[bytes]) -> list[Event]:
+def feed_all(decoder: Decoder, chunks: Sequence[bytes | bytearray | memoryview]) -> list[Event]:
     return [event for chunk in chunks for event in decoder.feed(chunk)]
 
 
-def decode_chunks(chunks: list[bytes], tuning: Tuning = DEFAULTS, **options) -> reference.Result:
-    decoder = tuned(tuning)(**options)
+def decode_chunks(
+    chunks: Sequence[bytes | bytearray | memoryview], tuning: Tuning = DEFAULTS
+) -> reference.Result:
+    decoder = tuned(tuning)()
     events = feed_all(decoder, chunks)
     return reference.Result(events, decoder.last_event_id, decoder.retry)
 
@@ -140,7 +149,9 @@ def decode_chunks(chunks: list[bytes], tuning: Tuning = DEFAULTS, **options) -> 
 
 @settings(max_examples=300, deadline=None)
 @given(chunked_streams(), tunings)
-def test_any_chunking_of_a_stream_yields_its_events(case, tuning):
+def test_any_chunking_of_a_stream_yields_its_events(
+    case: tuple[Stream, list[bytes]], tuning: Tuning
+) -> None:
     stream, chunks = case
     decoder = tuned(tuning)()
     assert feed_all(decoder, chunks) == stream.events
@@ -150,7 +161,9 @@ def test_any_chunking_of_a_stream_yields_its_events(case, tuning):
 
 @settings(max_examples=100, deadline=None)
 @given(chunked_streams(adversarial=False))
-def test_any_chunking_of_a_well_formed_stream_yields_its_events(case):
+def test_any_chunking_of_a_well_formed_stream_yields_its_events(
+    case: tuple[Stream, list[bytes]],
+) -> None:
     stream, chunks = case
     assert decode_chunks(chunks) == (stream.events, stream.last_event_id, stream.retry)
 
@@ -158,7 +171,7 @@ def test_any_chunking_of_a_well_formed_stream_yields_its_events(case):
 # -- 2. chunking never matters, on arbitrary bytes too ---------------------------
 
 
-def as_bytes_like(chunks: list[bytes], kinds: list[int]) -> list[bytes]:
+def as_bytes_like(chunks: list[bytes], kinds: list[int]) -> list[bytes | bytearray | memoryview]:
     """The chunks as bytes, bytearray or memoryview: feed() takes them all."""
     wrap = (bytes, bytearray, memoryview)
     kinds = (kinds + [0] * len(chunks))[: len(chunks)]
@@ -167,7 +180,9 @@ def as_bytes_like(chunks: list[bytes], kinds: list[int]) -> list[bytes]:
 
 @settings(max_examples=600, deadline=None)
 @given(st.data(), any_bytes, tunings)
-def test_whole_bytewise_and_chunked_agree_with_reference(data, raw, tuning):
+def test_whole_bytewise_and_chunked_agree_with_reference(
+    data: st.DataObject, raw: bytes, tuning: Tuning
+) -> None:
     expected = reference.decode(raw)
     assert decode_chunks([raw], tuning) == expected
     assert decode_chunks([raw[i : i + 1] for i in range(len(raw))], tuning) == expected
@@ -178,7 +193,9 @@ def test_whole_bytewise_and_chunked_agree_with_reference(data, raw, tuning):
 
 @settings(max_examples=200, deadline=None)
 @given(st.data(), st.one_of(any_bytes, chunked_streams().map(lambda case: case[0].raw)), tunings)
-def test_each_event_arrives_with_its_blank_line(data, raw, tuning):
+def test_each_event_arrives_with_its_blank_line(
+    data: st.DataObject, raw: bytes, tuning: Tuning
+) -> None:
     # After every chunk, the decoder has returned exactly the events that the
     # bytes so far complete, and its last event ID and retry are up to date.
     decoder = tuned(tuning)()
@@ -196,13 +213,17 @@ LINE_LIMIT = 8
 EVENT_LIMIT = 5
 
 
-def limited_decoder(tuning: Tuning = DEFAULTS, **options) -> Decoder:
-    return tuned(tuning)(max_line_size=LINE_LIMIT, max_event_size=EVENT_LIMIT, **options)
+def limited_decoder(
+    tuning: Tuning = DEFAULTS, *, on_comment: Callable[[str], object] | None = None
+) -> Decoder:
+    return tuned(tuning)(
+        max_line_size=LINE_LIMIT, max_event_size=EVENT_LIMIT, on_comment=on_comment
+    )
 
 
-def decode_limited(raw: bytes, **options) -> reference.Result:
+def decode_limited(raw: bytes, *, comments: list[str] | None = None) -> reference.Result:
     return reference.decode_limited(
-        raw, max_line_size=LINE_LIMIT, max_event_size=EVENT_LIMIT, **options
+        raw, max_line_size=LINE_LIMIT, max_event_size=EVENT_LIMIT, comments=comments
     )
 
 
@@ -238,7 +259,7 @@ def held_data_size(decoder: Decoder) -> int:
 @example(raw=b"id: 1\n\nid: 2\ndata: abcdefgh\n\ndata\n\n", tuning=Tuning())
 @settings(max_examples=300, deadline=None)
 @given(limited_input, tunings)
-def test_limits_on_a_whole_stream_follow_the_documented_model(raw, tuning):
+def test_limits_on_a_whole_stream_follow_the_documented_model(raw: bytes, tuning: Tuning) -> None:
     # Over-limit blocks (a line over max_line_size bytes, or data over
     # max_event_size characters) are dropped with their id; every other event
     # comes out as the spec says, including those in LimitExceeded.events.
@@ -277,7 +298,9 @@ def test_limits_on_a_whole_stream_follow_the_documented_model(raw, tuning):
 )
 @settings(max_examples=400, deadline=None)
 @given(limited_cases, tunings)
-def test_limits_with_any_chunking_follow_the_documented_model(case, tuning):
+def test_limits_with_any_chunking_follow_the_documented_model(
+    case: tuple[bytes, list[bytes]], tuning: Tuning
+) -> None:
     # Chunking does not matter under limits either: the same events (also
     # those in LimitExceeded.events), last event ID and retry as the model,
     # which the whole stream matches (above). Only LimitExceeded escapes, and
@@ -312,11 +335,17 @@ def commented(raw: bytes, limited: bool) -> tuple[reference.Result, list[str]]:
 
 @settings(max_examples=300, deadline=None)
 @given(limited_cases, tunings, st.booleans())
-def test_every_comment_is_shown_in_order(case, tuning, limited):
+def test_every_comment_is_shown_in_order(
+    case: tuple[bytes, list[bytes]], tuning: Tuning, limited: bool
+) -> None:
     raw, chunks = case
     seen: list[str] = []
-    options = {"on_comment": seen.append}
-    decoder = limited_decoder(tuning, **options) if limited else tuned(tuning)(**options)
+    on_comment = seen.append
+    decoder = (
+        limited_decoder(tuning, on_comment=on_comment)
+        if limited
+        else tuned(tuning)(on_comment=on_comment)
+    )
     events: list[Event] = []
     for chunk in chunks:
         try:
@@ -332,7 +361,9 @@ class Boom(Exception):
 
 @settings(max_examples=300, deadline=None)
 @given(limited_cases, tunings, st.booleans(), st.sets(st.sampled_from(["", "x", " x", "ping"])))
-def test_a_raising_comment_callback_loses_nothing(case, tuning, limited, raising):
+def test_a_raising_comment_callback_loses_nothing(
+    case: tuple[bytes, list[bytes]], tuning: Tuning, limited: bool, raising: set[str]
+) -> None:
     # on_comment raises for some comments: feed() raises the first such
     # exception of the call once the chunk is decoded; the call's events (and
     # a limit error it found) come with the next call. Over all the calls,
@@ -345,8 +376,11 @@ def test_a_raising_comment_callback_loses_nothing(case, tuning, limited, raising
         if text in raising:
             raise Boom(text)
 
-    options = {"on_comment": on_comment}
-    decoder = limited_decoder(tuning, **options) if limited else tuned(tuning)(**options)
+    decoder = (
+        limited_decoder(tuning, on_comment=on_comment)
+        if limited
+        else tuned(tuning)(on_comment=on_comment)
+    )
     events: list[Event] = []
     for chunk in [*chunks, b""]:
         shown = len(seen)
@@ -371,7 +405,9 @@ def test_a_raising_comment_callback_loses_nothing(case, tuning, limited, raising
 
 @settings(max_examples=300, deadline=None)
 @given(st.data(), limited_input, tunings)
-def test_reading_retry_and_last_event_id_changes_nothing(data, raw, tuning):
+def test_reading_retry_and_last_event_id_changes_nothing(
+    data: st.DataObject, raw: bytes, tuning: Tuning
+) -> None:
     # A decoder whose properties are read after any chunk, any number of
     # times, ends in the same state, with the same events, as one never read.
     chunks = data.draw(chunkings(raw), label="chunks")
@@ -399,7 +435,7 @@ def encode_event(event: Event, comment: str | None = None) -> bytes:
 
 @settings(max_examples=300, deadline=None)
 @given(events())
-def test_encode_round_trip_one_event(event):
+def test_encode_round_trip_one_event(event: Event) -> None:
     # Retry values of more than 640 digits are ignored (see
     # test_decoder.py); events() stays far below that.
     decoder = Decoder()
@@ -410,7 +446,9 @@ def test_encode_round_trip_one_event(event):
 
 @settings(max_examples=150, deadline=None)
 @given(st.data(), st.lists(st.tuples(events(), st.none() | st.text(max_size=5)), max_size=5))
-def test_encode_round_trip_event_list(data, items):
+def test_encode_round_trip_event_list(
+    data: st.DataObject, items: list[tuple[Event, str | None]]
+) -> None:
     raw = b"".join(encode_event(event, comment) for event, comment in items)
     expected = [event for event, _ in items]
     decoder = Decoder()
@@ -425,7 +463,9 @@ def test_encode_round_trip_event_list(data, items):
 
 @settings(max_examples=150, deadline=None)
 @given(st.data(), any_bytes, chunked_streams(), tunings)
-def test_reset_starts_a_new_stream(data, prefix, case, tuning):
+def test_reset_starts_a_new_stream(
+    data: st.DataObject, prefix: bytes, case: tuple[Stream, list[bytes]], tuning: Tuning
+) -> None:
     # Whatever state a cut-off stream left (partial line, BOM, CR, UTF-8
     # sequence, event), after reset() the decoder reads a new stream like a
     # fresh one that starts from the old last event ID and retry.
@@ -451,16 +491,16 @@ def test_reset_starts_a_new_stream(data, prefix, case, tuning):
 
 shape_fields = st.sampled_from(("data", "data", "event", "id", "retry", "", "data:", "id:"))
 shape_values = st.one_of(
-    st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\r\n"), max_size=4),
+    st.text(st.characters(blacklist_categories=["Cs"], blacklist_characters="\r\n"), max_size=4),
     st.sampled_from(("", "\0", "\U0001f600", "é")),
 ).map(lambda text: text.encode())
 shape_values = st.one_of(shape_values, st.sampled_from((b"\xff", b"\xe2\x82")))
 
 
 @st.composite
-def blocks_of_one_shape(draw) -> bytes:
+def blocks_of_one_shape(draw: st.DrawFn) -> bytes:
     shape = draw(st.lists(shape_fields, min_size=1, max_size=4))
-    blocks = []
+    blocks: list[bytes] = []
     # More blocks than the decoder needs to try columns (12).
     for _ in range(draw(st.integers(12, 18))):
         lines = [name.encode() + b": " + draw(shape_values) for name in shape]
@@ -469,6 +509,13 @@ def blocks_of_one_shape(draw) -> bytes:
     if draw(st.booleans()):
         blocks.insert(draw(st.integers(0, len(blocks))), draw(sse_bytes) + b"\n\n")
     return b"".join(blocks) + draw(st.sampled_from((b"", b"\n", b"data: open", b"id: 9\n")))
+
+
+class Limits(TypedDict, total=False):
+    """The size limits that both Decoder() and reference.decode_limited() take."""
+
+    max_line_size: int | None
+    max_event_size: int | None
 
 
 @example(raw=b"data: a\n\n" * 12 + b"data: \xff\n\n", tuning=Tuning())
@@ -487,12 +534,12 @@ def blocks_of_one_shape(draw) -> bytes:
 @example(raw=b":\n\ndata: a\n\n" * 12, tuning=Tuning())
 @settings(max_examples=300, deadline=None)
 @given(blocks_of_one_shape(), tunings)
-def test_many_blocks_of_one_shape_in_one_chunk(raw, tuning):
+def test_many_blocks_of_one_shape_in_one_chunk(raw: bytes, tuning: Tuning) -> None:
     assert decode_chunks([raw], tuning) == reference.decode(raw)
     # Both limits, as elsewhere; and the event limit alone, which lets long
     # lines through to the routes that read blocks whole.
-    both = {"max_line_size": LINE_LIMIT, "max_event_size": EVENT_LIMIT}
-    for limits in (both, {"max_event_size": EVENT_LIMIT}):
+    both = Limits(max_line_size=LINE_LIMIT, max_event_size=EVENT_LIMIT)
+    for limits in (both, Limits(max_event_size=EVENT_LIMIT)):
         decoder = tuned(tuning)(**limits)
         try:
             events = decoder.feed(raw)
@@ -509,10 +556,10 @@ not_bytes = st.one_of(st.text(max_size=3), st.integers(), st.none(), st.lists(bi
 
 @settings(max_examples=50, deadline=None)
 @given(not_bytes)
-def test_feed_takes_only_bytes(chunk):
+def test_feed_takes_only_bytes(chunk: object) -> None:
     decoder = Decoder()
     with pytest.raises(TypeError, match="takes bytes") as info:
-        decoder.feed(chunk)
+        decoder.feed(chunk)  # type: ignore[arg-type]  # not bytes, on purpose: the TypeError
     assert ("encode('utf-8')" in str(info.value)) == isinstance(chunk, str)
     assert state(decoder) == state(Decoder())
 
@@ -528,6 +575,15 @@ options = st.fixed_dictionaries(
 )
 
 
+class DecoderOptions(TypedDict, total=False):
+    """The options of Decoder() that the strategy above draws."""
+
+    max_line_size: int | None
+    max_event_size: int | None
+    retry: int | None
+    last_event_id: str
+
+
 def valid_option(name: str, value: object) -> bool:
     if value is None:
         return name != "last_event_id"
@@ -538,10 +594,15 @@ def valid_option(name: str, value: object) -> bool:
     return type(value) is int and value >= 1
 
 
+def valid_options(kwargs: dict[str, object]) -> TypeGuard[DecoderOptions]:
+    """Whether Decoder() takes all of these options: then they have its types."""
+    return all(valid_option(name, value) for name, value in kwargs.items())
+
+
 @settings(max_examples=100, deadline=None)
 @given(options)
-def test_options_are_checked(kwargs):
-    if all(valid_option(name, value) for name, value in kwargs.items()):
+def test_options_are_checked(kwargs: dict[str, object]) -> None:
+    if valid_options(kwargs):
         decoder = Decoder(**kwargs)
         assert decoder.last_event_id == kwargs.get("last_event_id", "")
         assert decoder.retry == kwargs.get("retry")
@@ -553,7 +614,7 @@ def test_options_are_checked(kwargs):
     )
     wrong_type = not isinstance(kwargs.get("last_event_id", ""), str)
     with pytest.raises(TypeError if numbers_valid and wrong_type else ValueError):
-        Decoder(**kwargs)
+        Decoder(**kwargs)  # type: ignore[arg-type]  # wrong types on purpose: the errors
 
 
 # -- 10. retry values: digits only, and at most 640 of them that count --------------------
@@ -569,7 +630,7 @@ retry_values = st.builds(
 
 @settings(max_examples=200, deadline=None)
 @given(retry_values, st.sampled_from([0, 640, 4300]))
-def test_retry_values_follow_the_documented_rule(value, int_max_str_digits):
+def test_retry_values_follow_the_documented_rule(value: str, int_max_str_digits: int) -> None:
     assume(value)
     raw = b"retry: 3\n\nretry: " + value.encode() + b"\ndata: x\n\n"
     old = sys.get_int_max_str_digits()

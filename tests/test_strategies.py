@@ -8,6 +8,7 @@ chunkings and events must be what they claim to be.
 from __future__ import annotations
 
 import itertools
+from typing import TYPE_CHECKING
 
 import pytest
 from hypothesis import Phase, find, given, settings
@@ -17,6 +18,9 @@ from ssec_proto import Event, encode
 from ssec_proto.strategies import Stream, chunked_streams, chunkings, events, streams
 
 from . import reference
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 BOM = b"\xef\xbb\xbf"
 # For find(): no shrinking, the first example found will do.
@@ -47,12 +51,12 @@ def is_utf8(raw: bytes) -> bool:
 # -- the reference decoder, against the spec's own examples -----------------
 
 
-def test_reference_spec_example_stock_ticker():
+def test_reference_spec_example_stock_ticker() -> None:
     raw = b"data: YHOO\ndata: +2\ndata: 10\n\n"
     assert reference.decode(raw) == ([Event(data="YHOO\n+2\n10")], "", None)
 
 
-def test_reference_spec_example_ids():
+def test_reference_spec_example_ids() -> None:
     raw = (
         b": test stream\n\n"
         b"data: first event\nid: 1\n\n"
@@ -67,17 +71,17 @@ def test_reference_spec_example_ids():
     assert reference.decode(raw + b"\n").events[-1] == Event(data=" third event", id="")
 
 
-def test_reference_spec_example_empty_data():
+def test_reference_spec_example_empty_data() -> None:
     raw = b"data\n\ndata\ndata\n\ndata:"
     assert reference.decode(raw).events == [Event(data=""), Event(data="\n")]
 
 
-def test_reference_spec_example_space_after_colon():
+def test_reference_spec_example_space_after_colon() -> None:
     raw = b"data:test\n\ndata: test\n\n"
     assert reference.decode(raw).events == [Event(data="test"), Event(data="test")]
 
 
-def test_reference_line_endings_bom_and_fields():
+def test_reference_line_endings_bom_and_fields() -> None:
     raw = (
         BOM + BOM + b"data: ghost\r\n\r\n"  # the second BOM makes an unknown field
         b"event: a\rretry: 7\rid: x\0y\rdata\rid: 1\r\r"  # NUL: that id is ignored
@@ -92,12 +96,12 @@ def test_reference_line_endings_bom_and_fields():
     )
 
 
-def test_reference_replaces_invalid_utf8():
+def test_reference_replaces_invalid_utf8() -> None:
     raw = b"data: a\xffb\xe2\x82\rdata: \xf0\x9f\x98\x80\n\n"
     assert reference.decode(raw).events == [Event(data="a\ufffdb\ufffd\n\U0001f600")]
 
 
-def test_reference_limits():
+def test_reference_limits() -> None:
     raw = b"retry: 1\ndata: 123456789\nretry: 2\n\nid: a\ndata: 12\ndata: 34\n\ndata: 1\n\n"
     assert reference.decode_limited(raw, max_line_size=8, max_event_size=4) == (
         [Event(data="1", id="")],
@@ -115,7 +119,7 @@ def test_reference_limits():
 
 @settings(max_examples=300, deadline=None)
 @given(binary(max_size=200))
-def test_reference_per_line_decoding_equals_whole_decoding(raw):
+def test_reference_per_line_decoding_equals_whole_decoding(raw: bytes) -> None:
     # decode_limited splits bytes first and decodes line by line; without
     # limits that must not make a difference.
     assert reference.decode_limited(raw) == reference.decode(raw)
@@ -126,7 +130,7 @@ def test_reference_per_line_decoding_equals_whole_decoding(raw):
 
 @settings(max_examples=200, deadline=None)
 @given(st.data(), st.one_of(binary(max_size=64), streams().map(lambda stream: stream.raw)))
-def test_chunkings_join_back(data, raw):
+def test_chunkings_join_back(data: st.DataObject, raw: bytes) -> None:
     chunks = data.draw(chunkings(raw))
     assert all(type(chunk) is bytes for chunk in chunks)
     assert b"".join(chunks) == raw
@@ -146,14 +150,16 @@ def test_chunkings_join_back(data, raw):
         pytest.param(b"data: x\n\n", lambda c: c == [b"data: x\n\n"], id="whole"),
     ],
 )
-def test_chunkings_reach_interesting_splits(raw, wanted):
+def test_chunkings_reach_interesting_splits(
+    raw: bytes, wanted: Callable[[list[bytes]], bool]
+) -> None:
     chunks = find(chunkings(raw), wanted, settings=FIND)
     assert b"".join(chunks) == raw
 
 
 @settings(max_examples=100, deadline=None)
 @given(chunked_streams())
-def test_chunked_streams_are_streams_with_chunkings(case):
+def test_chunked_streams_are_streams_with_chunkings(case: tuple[Stream, list[bytes]]) -> None:
     stream, chunks = case
     assert isinstance(stream, Stream)
     assert b"".join(chunks) == stream.raw
@@ -164,19 +170,19 @@ def test_chunked_streams_are_streams_with_chunkings(case):
 
 @settings(max_examples=300, deadline=None)
 @given(streams())
-def test_stream_expectation_agrees_with_reference(stream):
+def test_stream_expectation_agrees_with_reference(stream: Stream) -> None:
     assert reference.decode(stream.raw) == (stream.events, stream.last_event_id, stream.retry)
 
 
 @settings(max_examples=100, deadline=None)
 @given(streams(adversarial=False))
-def test_non_adversarial_streams_are_valid_utf8(stream):
+def test_non_adversarial_streams_are_valid_utf8(stream: Stream) -> None:
     assert is_utf8(stream.raw)
     assert not stream.raw.startswith(BOM + BOM)
     assert reference.decode(stream.raw) == (stream.events, stream.last_event_id, stream.retry)
 
 
-def test_stream_is_immutable():
+def test_stream_is_immutable() -> None:
     stream = Stream(b"data: x\n\n", [Event(data="x")], "", None)
     with pytest.raises(AttributeError):
         stream.raw = b""  # type: ignore[misc]
@@ -213,7 +219,7 @@ def has_cr_only_line_endings(stream: Stream) -> bool:
         ),
     ],
 )
-def test_streams_reach_interesting_cases(wanted):
+def test_streams_reach_interesting_cases(wanted: Callable[[Stream], bool]) -> None:
     stream = find(streams(), wanted, settings=FIND)
     assert reference.decode(stream.raw) == (stream.events, stream.last_event_id, stream.retry)
 
@@ -223,7 +229,7 @@ def test_streams_reach_interesting_cases(wanted):
 
 @settings(max_examples=300, deadline=None)
 @given(events())
-def test_events_round_trip_through_encode(event):
+def test_events_round_trip_through_encode(event: Event) -> None:
     assert isinstance(event, Event)
     assert event.event != ""
     assert not any(char in event.event + event.id for char in "\r\n\0")
@@ -251,6 +257,6 @@ def test_events_round_trip_through_encode(event):
         pytest.param(lambda e: e.retry == 0, id="zero retry"),
     ],
 )
-def test_events_reach_interesting_values(wanted):
+def test_events_reach_interesting_values(wanted: Callable[[Event], bool]) -> None:
     event = find(events(), wanted, settings=FIND)
     assert isinstance(event, Event)

@@ -13,7 +13,7 @@ import base64
 import json
 import sys
 
-from ssec_proto import Decoder
+from ssec_proto import Decoder, Event
 
 
 def new_parser() -> Decoder:
@@ -21,12 +21,12 @@ def new_parser() -> Decoder:
     return Decoder()
 
 
-def as_json(event) -> dict:
+def as_json(event: Event) -> dict[str, object]:
     """One of its events, as the protocol wants it."""
     return {"type": event.event, "data": event.data, "id": event.id}
 
 
-def state(parser: Decoder) -> dict:
+def state(parser: Decoder) -> dict[str, object]:
     """What it knows after a stream; leave out what your parser does not expose."""
     return {"last_event_id": parser.last_event_id, "retry": parser.retry}
 
