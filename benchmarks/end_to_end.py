@@ -16,6 +16,13 @@ stream three ways:
   iterating every event (the lifecycle, the reconnect policy, the event
   timeout check and the per-event generator hand-off included).
 
+With ``--baseline REF``, a fourth way reads it too:
+
+* **before**: ``connect()`` / ``aconnect()`` of git commit ``REF``'s
+  ``ssec_proto`` (imported as ``ssec_proto_baseline``, see
+  :mod:`benchmarks.baseline`), interleaved with the others, so that before
+  and after are measured in the same run.
+
 The overhead is ``ours time / raw time - 1``: what parsing, in all, costs on
 top of the network; the bar from the issue is at most 1/3 (33%). "feed share"
 is the part of that overhead the decoder alone accounts for
@@ -32,6 +39,7 @@ Usage::
     .venv/bin/python -m benchmarks.end_to_end                 # tiny and llm, 5 rounds
     .venv/bin/python -m benchmarks.end_to_end --workloads llm --rounds 3
     .venv/bin/python -m benchmarks.end_to_end --framing chunked
+    .venv/bin/python -m benchmarks.end_to_end --baseline 0b7196c   # before/after
     .venv/bin/python -m benchmarks.end_to_end --quick         # CI smoke test, seconds
 """
 
@@ -42,6 +50,7 @@ import asyncio
 import contextlib
 import datetime
 import gc
+import importlib
 import importlib.util
 import multiprocessing
 import platform
@@ -51,6 +60,7 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from benchmarks import baseline as baseline_package
 from benchmarks.workloads import WORKLOAD_NAMES, KiB, MiB, Workload, chunked, make_workload
 from ssec_proto import Decoder
 
@@ -75,6 +85,8 @@ RAW_LOOPS = {
     "requests": "while chunk := response.raw.read1(65536, decode_content=True)",
 }
 MODES = ("raw", "feed", "ours")
+#: The mode of ``--baseline``: an earlier commit's adapter.
+BEFORE = "before"
 DEFAULT_WORKLOADS = ("tiny", "llm")
 #: HTTP chunk size of the ``chunked`` framing.
 HTTP_CHUNK = 16 * KiB
@@ -156,15 +168,20 @@ def serving(bodies: dict[str, bytes], framing: str = "length") -> Any:
 # events of an untimed check run (``ours`` only).
 
 
+def _adapter(mode: str, name: str) -> Any:
+    """The adapter module ``name`` that ``mode`` reads with: ours, or the baseline's."""
+    package = baseline_package.NAME if mode == BEFORE else "ssec_proto"
+    return importlib.import_module(f"{package}.adapters.{name}")
+
+
 def _httpx_sync(mode: str, url: str, expected: int, keep: list[Any] | None) -> tuple[float, int]:
     import httpx
 
-    from ssec_proto.adapters.httpx import connect
-
+    connect = _adapter(mode, "httpx").connect
     with httpx.Client(timeout=60) as client:
         start = time.perf_counter()
         count = 0
-        if mode == "ours":
+        if mode in ("ours", BEFORE):
             with connect(url, client=client, reconnect=False) as source:
                 for event in source:
                     if keep is not None:
@@ -190,12 +207,11 @@ async def _httpx_async(
 ) -> tuple[float, int]:
     import httpx
 
-    from ssec_proto.adapters.httpx import aconnect
-
+    aconnect = _adapter(mode, "httpx").aconnect
     async with httpx.AsyncClient(timeout=60) as client:
         start = time.perf_counter()
         count = 0
-        if mode == "ours":
+        if mode in ("ours", BEFORE):
             async with aconnect(url, client=client, reconnect=False) as source:
                 async for event in source:
                     if keep is not None:
@@ -219,12 +235,11 @@ async def _httpx_async(
 async def _aiohttp(mode: str, url: str, expected: int, keep: list[Any] | None) -> tuple[float, int]:
     import aiohttp
 
-    from ssec_proto.adapters.aiohttp import aconnect
-
+    aconnect = _adapter(mode, "aiohttp").aconnect
     async with aiohttp.ClientSession() as session:
         start = time.perf_counter()
         count = 0
-        if mode == "ours":
+        if mode in ("ours", BEFORE):
             async with aconnect(url, session=session, reconnect=False) as source:
                 async for event in source:
                     if keep is not None:
@@ -248,12 +263,11 @@ async def _aiohttp(mode: str, url: str, expected: int, keep: list[Any] | None) -
 def _requests(mode: str, url: str, expected: int, keep: list[Any] | None) -> tuple[float, int]:
     import requests
 
-    from ssec_proto.adapters.requests import connect
-
+    connect = _adapter(mode, "requests").connect
     with requests.Session() as session:
         start = time.perf_counter()
         count = 0
-        if mode == "ours":
+        if mode in ("ours", BEFORE):
             with connect(url, session=session, reconnect=False) as source:
                 for event in source:
                     if keep is not None:
@@ -295,7 +309,9 @@ def read_once(
 class Cell:
     """One driver on one workload: seconds per mode over the rounds."""
 
-    seconds: dict[str, list[float]] = field(default_factory=lambda: {m: [] for m in MODES})
+    seconds: dict[str, list[float]] = field(
+        default_factory=lambda: {m: [] for m in (*MODES, BEFORE)}
+    )
 
     def median(self, mode: str) -> float:
         """Median seconds of ``mode``."""
@@ -316,6 +332,8 @@ class EndToEnd:
     started: datetime.datetime
     elapsed: float
     quick: bool
+    #: The baseline's label (``ssec_proto@<commit>``), if one was read too.
+    baseline: str | None = None
 
 
 def calibrate(name: str, seconds: float, chunk_size: int = 64 * KiB) -> int:
@@ -346,10 +364,18 @@ def run_end_to_end(
     size: int | None = None,
     framing: str = "length",
     quick: bool = False,
+    baseline: str | None = None,
     say: Callable[[str], None] = lambda _message: None,
 ) -> EndToEnd:
-    """Serve the workloads, check every adapter once, then time the rounds."""
+    """Serve the workloads, check every adapter once, then time the rounds.
+
+    ``baseline`` is a git ref whose adapters are read too (mode ``before``).
+    """
     started = datetime.datetime.now(datetime.timezone.utc)
+    modes: tuple[str, ...] = MODES
+    if baseline is not None:
+        baseline_package.load(baseline_package.extract(baseline))
+        modes = (*MODES, BEFORE)
     clock = time.perf_counter()
     available = [d for d in drivers if importlib.util.find_spec(DRIVERS[d]) is not None]
     missing = [d for d in drivers if d not in available]
@@ -365,7 +391,7 @@ def run_end_to_end(
     gc.collect()
     gc.freeze()
     try:
-        _read_all(workloads, available, cells, rounds=rounds, framing=framing, say=say)
+        _read_all(workloads, available, cells, modes, rounds=rounds, framing=framing, say=say)
     finally:
         gc.unfreeze()
     return EndToEnd(
@@ -379,6 +405,7 @@ def run_end_to_end(
         started=started,
         elapsed=time.perf_counter() - clock,
         quick=quick,
+        baseline=baseline_package.label(baseline) if baseline is not None else None,
     )
 
 
@@ -386,6 +413,7 @@ def _read_all(
     workloads: list[Workload],
     available: list[str],
     cells: dict[tuple[str, str], Cell],
+    modes: tuple[str, ...],
     *,
     rounds: int,
     framing: str,
@@ -396,11 +424,12 @@ def _read_all(
             url = f"{base}/{workload.name}"
             expected = len(workload.expected)
             for driver in available:
-                got: list[Any] = []
-                read_once(driver, "ours", url, expected, got)
-                if _normalised(got) != workload.expected:
-                    raise AssertionError(f"{driver} on {workload.name}: wrong events")
-                del got
+                for mode in modes[2:]:  # ours, and before
+                    got: list[Any] = []
+                    read_once(driver, mode, url, expected, got)
+                    if _normalised(got) != workload.expected:
+                        raise AssertionError(f"{driver} {mode} on {workload.name}: wrong events")
+                    del got
                 nbytes = read_once(driver, "raw", url, expected)[1]
                 if nbytes != len(workload.data):
                     raise AssertionError(f"{driver} raw on {workload.name}: {nbytes:,} bytes")
@@ -411,8 +440,8 @@ def _read_all(
                 expected = len(workload.expected)
                 shift = round_index % len(available) if available else 0
                 for driver in available[shift:] + available[:shift]:
-                    modes = MODES[round_index % 3 :] + MODES[: round_index % 3]
-                    for mode in modes:
+                    turn = round_index % len(modes)
+                    for mode in modes[turn:] + modes[:turn]:
                         took, count = read_once(driver, mode, url, expected)
                         want = len(workload.data) if mode == "raw" else expected
                         if count != want:
@@ -476,9 +505,17 @@ def render(result: EndToEnd, *, level: int = 1, header: bool = True) -> str:
         f"- overhead = ours time / raw time - 1 (the bar: at most {BAR:.0%}); feed share = "
         "(raw + feed - raw) / (ours - raw), the part of the overhead in the decoder."
     )
+    if result.baseline:
+        add(
+            f"- before: the adapters of {result.baseline}, read in the same rounds; "
+            "before / ours = how many times longer the earlier commit took."
+        )
     if result.missing:
         add(f"- Not installed, skipped: {', '.join(result.missing)}.")
     add("")
+    if result.baseline:
+        _render_baseline(result, add)
+        return "\n".join(out)
     add(
         "| workload | driver | raw MB/s | raw events/s | raw + feed events/s | ours events/s "
         "| ours MB/s | overhead | feed share | within bar |"
@@ -515,6 +552,26 @@ def render(result: EndToEnd, *, level: int = 1, header: bool = True) -> str:
         add(f"| {driver} | `{RAW_LOOPS[driver]}` |")
     add("")
     return "\n".join(out)
+
+
+def _render_baseline(result: EndToEnd, add: Callable[[str], None]) -> None:
+    """The before/after table: the same cells, ours beside the baseline's adapter."""
+    add(
+        "| workload | driver | raw events/s | before events/s | ours events/s "
+        "| before overhead | ours overhead | before / ours |"
+    )
+    add("|---|---|---:|---:|---:|---:|---:|---:|")
+    for workload in result.workloads:
+        nevents = len(workload.expected)
+        for driver in result.drivers:
+            cell = result.cells[workload.name, driver]
+            raw, ours, before = (cell.median(m) for m in ("raw", "ours", BEFORE))
+            add(
+                f"| {workload.name} | {driver} | {_rate(nevents / raw)} "
+                f"| {_rate(nevents / before)} | {_rate(nevents / ours)} "
+                f"| {before / raw - 1:+.0%} | {ours / raw - 1:+.0%} | {before / ours:.2f}x |"
+            )
+    add("")
 
 
 def _progress(message: str) -> None:
@@ -575,6 +632,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="small streams, one round (CI)")
     parser.add_argument("--rounds", type=int, help="timed rounds (default 5; 1 with --quick)")
     parser.add_argument("--size", type=float, help="MiB per workload (default: calibrated)")
+    parser.add_argument(
+        "--baseline",
+        metavar="REF",
+        help="also read through the adapters of this git commit (mode 'before')",
+    )
     add_arguments(parser)
     args = parser.parse_args(argv)
     kwargs = options(parser, args)
@@ -582,7 +644,14 @@ def main(argv: list[str] | None = None) -> int:
     if rounds < 1 or (args.size is not None and args.size <= 0):
         parser.error("--rounds and --size must be positive")
     size = int(args.size * MiB) if args.size is not None else (256 * KiB if args.quick else None)
-    result = run_end_to_end(rounds=rounds, size=size, quick=args.quick, say=_progress, **kwargs)
+    result = run_end_to_end(
+        rounds=rounds,
+        size=size,
+        quick=args.quick,
+        baseline=args.baseline,
+        say=_progress,
+        **kwargs,
+    )
     print(render(result))
     return 0
 

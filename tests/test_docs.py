@@ -337,7 +337,9 @@ def test_comparison_page_has_the_latest_benchmark_figures() -> None:
     bench = (ROOT / "benchmarks" / "README.md").read_text(encoding="utf-8")
     latest = bench.split("<!-- latest-figures:start -->", 1)[1]
     latest = latest.split("#### Ours vs the fastest correct peer", 1)[1]
-    assert _summary_table(region) == _summary_table(latest)
+    # The same figures; only benchmarks/README.md marks the project's goals.
+    assert _summary_table(region) == _summary_table(latest).replace(" (goal met)", "")
+    assert "goal" not in region.lower()
     # The run the table came from: its date, interpreter and command.
     for label in ("Date", "Interpreter", "Command"):
         line = re.search(rf"^- {label}: (.*)$", bench, re.MULTILINE)
