@@ -118,11 +118,11 @@ def render(record: dict[str, Any]) -> str:
         "| Parser | Version | Checked | Cases passed | Generated streams |",
         "|---|---|---|---|---|",
     ]
-    for entry in record["targets"]:
-        lines.append(
-            f"| {entry['name']} | {entry['version']} | {', '.join(entry['checked'])} | "
-            f"{entry['passed']} of {total} | {entry['streams']} |"
-        )
+    lines.extend(
+        f"| {entry['name']} | {entry['version']} | {', '.join(entry['checked'])} | "
+        f"{entry['passed']} of {total} | {entry['streams']} |"
+        for entry in record["targets"]
+    )
     # The names of the failed cases go below the table, where they wrap
     # between names: in a table cell they made the table wider than the page.
     failing = [entry for entry in record["targets"] if entry["failed"]]

@@ -325,8 +325,13 @@ class Decoder:
     def _feed(self, data: bytes) -> list[Event]:
         """Frame a chunk the short way leaves: a piece at a time, all the rules."""
         piece = self._piece
-        for start in range(0, len(data), piece):
-            self._take(self._eol.feed(data[start : start + piece]))
+        if len(data) <= piece:
+            data = self._eol.feed(data)
+            if data:  # (Else the LF of a CR LF cut after its CR.)
+                self._take(data)
+        else:
+            for start in range(0, len(data), piece):
+                self._take(self._eol.feed(data[start : start + piece]))
         self._fast = (
             self._eol.settled and not self._dropping and self._interpreter.on_comment is None
         )

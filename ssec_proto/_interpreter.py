@@ -326,25 +326,25 @@ class Interpreter:
         every rule. Many blocks of one shape go faster still, through
         `_data_lines()` or `_columns()`.
         """
-        listening = self.on_comment is not None
         blocks = None
         if "\n\n" not in text:
             blocks = [text]
         elif len(text) >= 8 * self._min_columns:
-            # Long enough to hold many blocks of one shape.
+            # Long enough to hold many blocks of one shape (min_columns of
+            # them, if the others are as long as the first).
             text = text.lstrip("\n")
-            if self._bulk(text, text.find("\n\n")):
-                return
-            elif not listening and (text[:1] == ":" or "\n\n:" in text):
-                # Keep-alive comments (blocks of one comment line) change
-                # nothing when no one listens, and keep the routes away from
-                # the events between them: drop them in one pass, and try
-                # again.
-                text = "\n\n".join(
-                    [block for block in text.split("\n\n") if block[:1] != ":" or "\n" in block]
-                )
-                if self._bulk(text, text.find("\n\n")):
+            first = text.find("\n\n")
+            if len(text) >= self._min_columns * (first + 2) - 2:
+                if self._bulk(text, first):
                     return
+                if self.on_comment is None and (text[:1] == ":" or "\n\n:" in text):
+                    # Keep-alive comments (blocks of one comment line) change
+                    # nothing when no one listens, and keep the routes above
+                    # from the events between them: drop them in one pass,
+                    # and try again.
+                    text = "\n\n".join([b for b in text.split("\n\n") if b[:1] != ":" or "\n" in b])
+                    if self._bulk(text, text.find("\n\n")):
+                        return
         events = self.events
         last_id = self.last_event_id
         max_size = self._max_data_size
@@ -357,7 +357,7 @@ class Interpreter:
                     # One data line: the commonest block there is.
                     events.append(_new_event(Event, (_UNTYPED, block[6:], last_id, None)))
                     continue
-                if block[0] == ":" and not listening and "\n" not in block:
+                if block[0] == ":" and self.on_comment is None and "\n" not in block:
                     # A keep-alive comment.
                     continue
                 event_type = _UNTYPED
@@ -375,7 +375,7 @@ class Interpreter:
                         event_type = value
                     elif name == "id" and "\0" not in value:
                         block_id = value
-                    elif line and (line[0] != ":" or listening):
+                    elif line and (line[0] != ":" or self.on_comment is not None):
                         # (An empty line is a blank line beyond the one that
                         # ends a block, which changes nothing.)
                         break
@@ -403,8 +403,7 @@ class Interpreter:
         Precondition: as `blocks()`, `text` starts with a block, and `first`
         is where its first blank line begins (or -1 if it has none).
         """
-        if first < 0 or len(text) < self._min_columns * (first + 2) - 2:
-            # Fewer blocks than min_columns, if the others are like the first.
+        if first < 0:
             return False
         if text[:6] == "data: " and "\n" not in text[:first]:
             return self._data_lines(text)
