@@ -1414,11 +1414,13 @@ def test_every_exit_code_is_explained() -> None:
 def test_version_from_sys_argv(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from ssec_proto import __version__
+    from ssec_proto import DECODER_IMPLEMENTATION, __version__
 
     monkeypatch.setattr(sys, "argv", ["ssec-proto", "--version"])
     assert main() == 0
-    assert capsys.readouterr().out == f"ssec-proto {__version__}\n"
+    assert capsys.readouterr().out == (
+        f"ssec-proto {__version__} ({DECODER_IMPLEMENTATION} decoder)\n"
+    )
 
 
 def test_output_that_is_not_a_text_wrapper(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -16,9 +16,10 @@ import random
 import time
 from typing import TYPE_CHECKING, Any, NoReturn, TypeAlias, TypeVar
 
-from .._decoder import DEFAULT_MAX_EVENT_SIZE, DEFAULT_MAX_LINE_SIZE, Decoder
+from .._decoder import DEFAULT_MAX_EVENT_SIZE, DEFAULT_MAX_LINE_SIZE
 from .._errors import EventTimeout, LimitExceeded
 from .._http import header_pairs, resume_from
+from .._implementation import Decoder
 from .._lifecycle import Closed, Connecting, Failed, Opened, Retrying
 from .._reconnect import ConnectionInput, ConnectionState, ReconnectConfig, ReconnectPolicy
 from ._options import DEFAULT_IDLE_TIMEOUT, StreamOptions
