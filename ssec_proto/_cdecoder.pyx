@@ -29,7 +29,7 @@ the scan.
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
 from cpython.mem cimport PyMem_Free, PyMem_Realloc
 from cpython.unicode cimport PyUnicode_DecodeUTF8
-from libc.string cimport memchr, memcmp, memcpy
+from libc.string cimport memchr, memcmp, memcpy, memmove
 
 import sys
 
@@ -50,6 +50,11 @@ cdef extern from *:
         Py_INCREF(b); PyTuple_SET_ITEM(o, 1, b);
         Py_INCREF(c); PyTuple_SET_ITEM(o, 2, c);
         Py_INCREF(d); PyTuple_SET_ITEM(o, 3, d);
+        /* Its items are str, int or None, which hold no references: the
+           collector would untrack it at its first pass (as it does any such
+           tuple); untracking it now spares the passes that a chunk of many
+           events would otherwise trigger over all of them. */
+        PyObject_GC_UnTrack(o);
         return o;
     }
     """
@@ -72,6 +77,11 @@ cdef str _EMPTY = ""
 cdef bytes _BOM = b"\xef\xbb\xbf"
 cdef Py_ssize_t _MAX_RETRY_DIGITS = 640
 cdef Py_ssize_t _NO_LIMIT = sys.maxsize
+cdef enum:
+    # The longest type or id value kept in the one-entry caches.
+    _CACHED = 64
+    # Buffers larger than this are given back once their line or event is done.
+    _KEEP = 64 * 1024
 
 
 cdef inline str _decode(const char *p, Py_ssize_t n):
@@ -112,8 +122,11 @@ cdef class Decoder:
     cdef object _on_comment
     cdef object _last_event_id
     cdef object _retry
-    # One-entry caches of the last decoded type and id, by their bytes.
-    cdef bytes _type_raw, _id_raw
+    # One-entry caches of the last decoded type and id, by their bytes (for
+    # values of up to _CACHED bytes).
+    cdef char _type_raw[_CACHED]
+    cdef char _id_raw[_CACHED]
+    cdef Py_ssize_t _type_len, _id_len
     cdef str _type_str, _id_str
     # Framing state.
     cdef bint _at_start, _skip_lf, _dropping, _skipping, _busy
@@ -132,9 +145,9 @@ cdef class Decoder:
         self._event_type = _EMPTY
         self._id_buffer = _EMPTY
         self._last_event_id = _EMPTY
-        self._type_raw = b""
+        self._type_len = 0
         self._type_str = _EMPTY
-        self._id_raw = b""
+        self._id_len = 0
         self._id_str = _EMPTY
 
     def __dealloc__(self):
@@ -207,12 +220,12 @@ cdef class Decoder:
             raise RuntimeError("Decoder.reset() called from its own on_comment callback")
         self._new_block()
         self._restart()
-        if self._line_cap > 65536:
+        if self._line_cap > _KEEP:
             # Give back what a long line took.
             PyMem_Free(self._line)
             self._line = NULL
             self._line_cap = 0
-        if self._data_cap > 65536:
+        if self._data_cap > _KEEP:
             PyMem_Free(self._data)
             self._data = NULL
             self._data_cap = 0
@@ -297,7 +310,7 @@ cdef class Decoder:
         cdef Py_ssize_t cap
         cdef char *grown
         if need > self._line_cap:
-            cap = max(need, 2 * self._line_cap, 256)
+            cap = max(need, self._line_cap + self._line_cap // 2, 256)
             grown = <char *>PyMem_Realloc(self._line, cap)
             if grown == NULL:
                 raise MemoryError()
@@ -371,6 +384,10 @@ cdef class Decoder:
                     # the state is whole whatever they raise.
                     self._line_len = 0
                     self._line_rules(self._line, total)
+                    if self._line_cap > _KEEP:
+                        PyMem_Free(self._line)
+                        self._line = NULL
+                        self._line_cap = 0
             i = nxt
         return 0
 
@@ -456,9 +473,23 @@ cdef class Decoder:
         if size > self._max_data_size:
             return self._drop_block(EventTooLarge(self._max_event_size))
         self._data_size = size
+        if not self._has_data and vn > 4096 and self._line <= v < self._line + self._line_cap:
+            # A long first line, assembled in the line buffer: that buffer
+            # becomes the data buffer (the value moved to its start), and the
+            # data buffer the line buffer, rather than a copy of the value.
+            grown = self._data
+            cap = self._data_cap
+            self._data = self._line
+            self._data_cap = self._line_cap
+            self._line = grown
+            self._line_cap = cap
+            memmove(self._data, v, vn)
+            self._data_len = vn
+            self._has_data = True
+            return 0
         need = self._data_len + vn + (1 if self._has_data else 0)
         if need > self._data_cap:
-            cap = max(need, 2 * self._data_cap, 256)
+            cap = max(need, self._data_cap + self._data_cap // 2, 256)
             grown = <char *>PyMem_Realloc(self._data, cap)
             if grown == NULL:
                 raise MemoryError()
@@ -473,19 +504,25 @@ cdef class Decoder:
         return 0
 
     cdef object _type_of(self, const char *v, Py_ssize_t vn):
-        cdef bytes raw = self._type_raw
-        if vn == PyBytes_GET_SIZE(raw) and memcmp(v, PyBytes_AS_STRING(raw), vn) == 0:
+        if vn == self._type_len and memcmp(v, self._type_raw, vn) == 0:
             return self._type_str
-        self._type_raw = PyBytes_FromStringAndSize(v, vn)
         self._type_str = _decode(v, vn)
+        if vn <= _CACHED:
+            memcpy(self._type_raw, v, vn)
+            self._type_len = vn
+        else:
+            self._type_len = -1
         return self._type_str
 
     cdef object _id_of(self, const char *v, Py_ssize_t vn):
-        cdef bytes raw = self._id_raw
-        if vn == PyBytes_GET_SIZE(raw) and memcmp(v, PyBytes_AS_STRING(raw), vn) == 0:
+        if vn == self._id_len and memcmp(v, self._id_raw, vn) == 0:
             return self._id_str
-        self._id_raw = PyBytes_FromStringAndSize(v, vn)
         self._id_str = _decode(v, vn)
+        if vn <= _CACHED:
+            memcpy(self._id_raw, v, vn)
+            self._id_len = vn
+        else:
+            self._id_len = -1
         return self._id_str
 
     cdef int _retry_line(self, const char *v, Py_ssize_t vn) except -1:
@@ -536,6 +573,10 @@ cdef class Decoder:
                 )
             )
         # 7. Empty the buffers.
+        if self._data_cap > _KEEP:
+            PyMem_Free(self._data)
+            self._data = NULL
+            self._data_cap = 0
         self._data_len = 0
         self._has_data = False
         self._data_size = 0

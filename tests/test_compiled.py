@@ -14,6 +14,7 @@ callback, and insists on the same events, errors, comments and state.
 from __future__ import annotations
 
 import os
+import random
 import subprocess
 import sys
 
@@ -157,3 +158,24 @@ def test_compiled_pure_and_reference_agree(data, raw, tuning, options, listening
 def _pure(tuning):
     """The pure decoder at the route thresholds of `tuning`."""
     return type("TunedPure", (PureDecoder,), {"_TUNING": tuning, "__slots__": ()})
+
+
+@needs_compiled
+@pytest.mark.parametrize("seed", range(4))
+def test_long_lines_agree_with_the_pure_decoder(seed: int) -> None:
+    # Lines of up to 300 KB, cut at random: the compiled decoder's buffers
+    # grow, change roles (a long first data line becomes the data buffer)
+    # and are given back, with the pure decoder's results throughout.
+    rng = random.Random(seed)
+    for _ in range(10):
+        parts = []
+        for _ in range(rng.randrange(1, 6)):
+            size = rng.choice([10, 5000, 70000, 300000])
+            body = bytes(rng.choice(b"ab\xc3\xa9") for _ in range(size))
+            head = rng.choice([b"data: ", b"data:", b": ", b"id: "])
+            parts.append(head + body + rng.choice([b"\n", b"\r\n", b"\n\n", b"\r"]))
+        raw = b"".join(parts) + b"\n"
+        cuts = sorted(rng.sample(range(len(raw)), min(len(raw), rng.randrange(1, 30))))
+        chunks = [raw[a:b] for a, b in zip([0, *cuts], [*cuts, len(raw)], strict=True)]
+        options = rng.choice([{}, {"max_line_size": 100000}, {"max_event_size": 200000}])
+        assert run(CompiledDecoder(**options), chunks) == run(PureDecoder(**options), chunks)
