@@ -3,7 +3,8 @@
 The extension is optional: where it cannot be built (no C compiler, no
 Cython, an interpreter other than CPython, or SSEC_PROTO_NO_EXTENSIONS=1 at
 build time) the build warns and the package installs with the pure-Python
-decoder alone, which it then uses.
+decoder alone, which it then uses. SSEC_PROTO_REQUIRE_EXTENSION=1 turns that
+warning into an error (the release wheels are built so).
 """
 
 from __future__ import annotations
@@ -41,6 +42,9 @@ class OptionalBuildExt(build_ext):
 
 
 def _skipped(exc: BaseException) -> None:
+    if os.environ.get("SSEC_PROTO_REQUIRE_EXTENSION", "") not in ("", "0"):
+        # Release builds (cibuildwheel) must not ship a wheel without it.
+        raise RuntimeError("the compiled decoder is required and failed to build") from exc
     print(
         f"WARNING: ssec_proto's compiled decoder was not built ({exc}); "
         "the pure-Python decoder will be used.",
@@ -60,7 +64,7 @@ def _extensions() -> list[Extension]:
         "ssec_proto._cdecoder",
         ["ssec_proto/_cdecoder.pyx"],
         optional=True,
-        extra_compile_args=["-O2"] if sys.platform != "win32" else [],
+        extra_compile_args=["-O2", "-g0"] if sys.platform != "win32" else [],
     )
     return list(cythonize([extension], quiet=True, compiler_directives={"language_level": 3}))
 
