@@ -220,6 +220,22 @@ class Stream:
                 raise Ending(events, self.report(answer))
         return events
 
+    def direct_feed(self) -> Callable[[bytes], list[Event]] | None:
+        """The decoder's own `feed()`, for the chunks after a connection's first events.
+
+        Once a connection has delivered events, `feed()` has nothing left to
+        do per chunk but call the decoder: the policy is open, its attempts
+        start over, and there is no event timeout to watch (`None` is
+        returned when there is one). The loop then calls this, and turns a
+        limit error into an `Ending` with `limit_exceeded()`.
+        """
+        return None if self.event_timeout is not None else self.policy.decoder.feed
+
+    def limit_exceeded(self, error: LimitExceeded) -> Ending:
+        """A limit error from `direct_feed()`: the stream fails, as in `feed()`."""
+        self.policy.close()
+        return Ending(error.events, self.report(Failed(error)))
+
     def stream_ended(self) -> Retrying | Closed | Failed:
         """The body ended cleanly."""
         return self.report(self.policy.stream_ended())
