@@ -29,6 +29,7 @@ import random
 import sys
 import time
 import tracemalloc
+from typing import Any
 
 from ssec_proto import LimitExceeded
 from ssec_proto._decoder import Decoder as PureDecoder
@@ -45,7 +46,7 @@ TOKENS = [
     b"0", b"42", b"007", b"\0", b"\xff", b"\xe2\x82", b"\xac", b"\xc3\xa9", b"\xf0\x9f\x98\x80",
     b"Data", b"x", b"abc", b"9" * 20,
 ]  # fmt: skip
-LIMITS = [
+LIMITS: list[dict[str, Any]] = [
     {},
     {"max_line_size": 8, "max_event_size": 5},
     {"max_event_size": 5},
@@ -79,7 +80,10 @@ def random_chunks(rng: random.Random, raw: bytes) -> list[bytes]:
     return [raw[a:b] for a, b in zip([0, *cuts], [*cuts, len(raw)], strict=True)]
 
 
-def run(factory, options: dict, chunks: list[bytes], listening: bool):
+Outcome = tuple[list[Any], str, "int | None", list[str]]
+
+
+def run(factory: Any, options: dict[str, Any], chunks: list[bytes], listening: bool) -> Outcome:
     seen: list[str] = []
 
     def on_comment(text: str) -> None:
@@ -88,7 +92,7 @@ def run(factory, options: dict, chunks: list[bytes], listening: bool):
             raise ValueError(text)
 
     decoder = factory(**options, **({"on_comment": on_comment} if listening else {}))
-    calls: list[object] = []
+    calls: list[Any] = []
     for chunk in [*chunks, b""]:
         try:
             calls.append(decoder.feed(chunk))
@@ -99,13 +103,13 @@ def run(factory, options: dict, chunks: list[bytes], listening: bool):
     return calls, decoder.last_event_id, decoder.retry, seen
 
 
-def flatten(calls: list[object]) -> list[object]:
-    events: list[object] = []
+def flatten(calls: list[Any]) -> list[Any]:
+    events: list[Any] = []
     for call in calls:
         if isinstance(call, list):
             events += call
-        elif call[0] != "comment":  # type: ignore[index]
-            events += call[2]  # type: ignore[index]
+        elif call[0] != "comment":
+            events += call[2]
     return events
 
 

@@ -276,7 +276,7 @@ def requests_raw_http_client(url: str, n: int) -> tuple[float, int, int]:
         def body() -> tuple[int, int]:
             size = reads = 0
             with session.get(url, stream=True, timeout=60) as response:
-                read1 = response.raw._fp.read1
+                read1 = response.raw._fp.read1  # type: ignore[union-attr]
                 while chunk := read1(65536):
                     size += len(chunk)
                     reads += 1
@@ -332,7 +332,7 @@ def sseclient_py(url: str, n: int) -> tuple[float, int, int]:
         def body() -> tuple[int, int]:
             count = 0
             with session.get(url, stream=True, timeout=60) as response:
-                for _event in SSEClient(response).events():
+                for _event in SSEClient(response).events():  # type: ignore[arg-type]
                     count += 1
             return count, 0
 
@@ -364,7 +364,7 @@ READERS: dict[str, list[tuple[str, Callable[[str, int], tuple[float, int, int]],
 
 def run(
     count: int, rounds: int, families: list[str], pace: float, say: Callable[[str], None]
-) -> dict:
+) -> dict[str, Any]:
     results: dict[tuple[str, str], list[float]] = {}
     reads: dict[tuple[str, str], int] = {}
     missing: dict[tuple[str, str], str] = {}
@@ -396,7 +396,7 @@ def _version(dist: str) -> str:
         return "-"
 
 
-def render(data: dict, count: int, rounds: int, command: str) -> str:
+def render(data: dict[str, Any], count: int, rounds: int, command: str) -> str:
     results, reads = data["results"], data["reads"]
     out = [
         "# CPU per event end to end, one event per server write",

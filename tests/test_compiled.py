@@ -17,6 +17,7 @@ import os
 import random
 import subprocess
 import sys
+from typing import Any, cast
 
 import pytest
 from hypothesis import given, settings
@@ -25,11 +26,16 @@ from hypothesis import strategies as st
 import ssec_proto
 from ssec_proto import LimitExceeded
 from ssec_proto._decoder import Decoder as PureDecoder
+from ssec_proto._decoder import Tuning
 from ssec_proto._implementation import load
 from ssec_proto.strategies import chunkings
 
 from . import reference
-from .conftest import CompiledDecoder
+
+try:
+    from ssec_proto._cdecoder import Decoder as CompiledDecoder
+except ImportError:  # pragma: no cover - where the extension is not built
+    CompiledDecoder = None  # type: ignore[assignment,misc]
 from .test_properties import any_bytes, limited_input, tunings
 
 EXAMPLES = int(os.environ.get("SSEC_PROTO_EXAMPLES", "300"))
@@ -45,14 +51,14 @@ needs_compiled = pytest.mark.skipif(
 def test_the_public_attribute_names_the_decoder_in_use() -> None:
     expected = PureDecoder if ssec_proto.DECODER_IMPLEMENTATION == "pure" else CompiledDecoder
     assert ssec_proto.Decoder is expected
-    assert load() == (expected, ssec_proto.DECODER_IMPLEMENTATION)
+    assert load() == (cast("Any", expected), ssec_proto.DECODER_IMPLEMENTATION)
 
 
 @needs_compiled
 def test_compiled_by_default_where_built(monkeypatch: pytest.MonkeyPatch) -> None:
     for value in ("", "0"):
         monkeypatch.setenv("SSEC_PROTO_NO_EXTENSIONS", value)
-        assert load() == (CompiledDecoder, "compiled")
+        assert load() == (cast("Any", CompiledDecoder), "compiled")
 
 
 def test_the_environment_variable_selects_the_pure_decoder(
@@ -107,9 +113,12 @@ def test_the_compiled_decoder_subclasses_like_the_pure_one() -> None:
 # --- Differential: compiled, pure and the reference agree ----------------------------
 
 
-def run(decoder, chunks: list[bytes]) -> tuple[object, ...]:
+Outcome = tuple[list[tuple[Any, ...]], str, "int | None"]
+
+
+def run(decoder: Any, chunks: list[bytes]) -> Outcome:
     """Feed every chunk, then b""; what came out of each call, and the end state."""
-    calls = []
+    calls: list[tuple[Any, ...]] = []
     for chunk in [*chunks, b""]:
         try:
             calls.append(("events", decoder.feed(chunk)))
@@ -120,7 +129,7 @@ def run(decoder, chunks: list[bytes]) -> tuple[object, ...]:
     return calls, decoder.last_event_id, decoder.retry
 
 
-limits = st.sampled_from(
+limits: st.SearchStrategy[dict[str, Any]] = st.sampled_from(
     [{}, {"max_line_size": 8, "max_event_size": 5}, {"max_event_size": 5}, {"max_line_size": 3}]
 )
 
@@ -128,9 +137,11 @@ limits = st.sampled_from(
 @needs_compiled
 @settings(max_examples=EXAMPLES, deadline=None)
 @given(st.data(), st.one_of(any_bytes, limited_input), tunings, limits, st.booleans())
-def test_compiled_pure_and_reference_agree(data, raw, tuning, options, listening):
+def test_compiled_pure_and_reference_agree(
+    data: st.DataObject, raw: bytes, tuning: Tuning, options: dict[str, Any], listening: bool
+) -> None:
     chunks = data.draw(chunkings(raw), label="chunks")
-    results = []
+    results: list[tuple[Outcome, list[str]]] = []
     for factory in (CompiledDecoder, _pure(tuning)):
         seen: list[str] = []
 
@@ -139,7 +150,7 @@ def test_compiled_pure_and_reference_agree(data, raw, tuning, options, listening
             if text == "x":
                 raise ValueError(text)
 
-        extra = {"on_comment": on_comment} if listening else {}
+        extra: dict[str, Any] = {"on_comment": on_comment} if listening else {}
         results.append((run(factory(**options, **extra), chunks), seen))
     assert results[0] == results[1]
     (calls, last_event_id, retry), seen = results[0]
@@ -155,7 +166,7 @@ def test_compiled_pure_and_reference_agree(data, raw, tuning, options, listening
     assert seen == (comments if listening else [])
 
 
-def _pure(tuning):
+def _pure(tuning: Tuning) -> type[PureDecoder]:
     """The pure decoder at the route thresholds of `tuning`."""
     return type("TunedPure", (PureDecoder,), {"_TUNING": tuning, "__slots__": ()})
 
@@ -177,5 +188,7 @@ def test_long_lines_agree_with_the_pure_decoder(seed: int) -> None:
         raw = b"".join(parts) + b"\n"
         cuts = sorted(rng.sample(range(len(raw)), min(len(raw), rng.randrange(1, 30))))
         chunks = [raw[a:b] for a, b in zip([0, *cuts], [*cuts, len(raw)], strict=True)]
-        options = rng.choice([{}, {"max_line_size": 100000}, {"max_event_size": 200000}])
+        options: dict[str, Any] = rng.choice(
+            [{}, {"max_line_size": 100000}, {"max_event_size": 200000}]
+        )
         assert run(CompiledDecoder(**options), chunks) == run(PureDecoder(**options), chunks)
