@@ -491,6 +491,8 @@ def blocks_of_one_shape(draw) -> bytes:
 # One-data-line blocks, then one of two data lines: not all one line each
 # (CI's coverage missed this branch on one seed).
 @example(raw=b"data: a\n\n" * 12 + b"data: b\ndata: c\n\n", tuning=Tuning())
+# ... or then a keep-alive comment (CI's coverage missed this one on another).
+@example(raw=b"data: a\n\n" * 12 + b": c\n\n", tuning=Tuning())
 @settings(max_examples=300, deadline=None)
 @given(blocks_of_one_shape(), tunings)
 def test_many_blocks_of_one_shape_in_one_chunk(raw, tuning):
