@@ -24,7 +24,8 @@ import importlib.metadata
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ssec_proto import Decoder, Event
+from ssec_proto import DECODER_IMPLEMENTATION, Decoder, Event
+from ssec_proto._decoder import Decoder as PureDecoder
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator
@@ -57,7 +58,8 @@ class Target:
 
     Attributes:
         name: Name in the report (the PyPI distribution name for peers).
-        kind: ``"ours"``, ``"baseline"`` (ours at an earlier commit), ``"peer"``
+        kind: ``"ours"``, ``"baseline"`` (ours at an earlier commit), ``"pure"``
+            (the pure-Python decoder, when ours is the compiled one), ``"peer"``
             or ``"floor"``.
         version: Installed version (``"-"`` for code in this directory).
         how: One line on how the harness drives it.
@@ -578,14 +580,26 @@ def load_targets(baseline: Target | None = None) -> tuple[list[Target], dict[str
         Target(
             name="ssec_proto",
             kind="ours",
-            version=_version("ssec-proto"),
-            how="Decoder().feed(chunk) for every chunk",
+            version=f"{_version('ssec-proto')} ({DECODER_IMPLEMENTATION})",
+            how=f"Decoder().feed(chunk) for every chunk ({DECODER_IMPLEMENTATION} decoder)",
             drive=_ssec_drive,
             collect=adapt_ssec_proto,
         )
     ]
     if baseline is not None:
         targets.append(baseline)
+    if DECODER_IMPLEMENTATION == "compiled":
+        # The pure-Python decoder, the reference and fallback, side by side.
+        targets.append(
+            Target(
+                name="ssec_proto (pure)",
+                kind="pure",
+                version=_version("ssec-proto"),
+                how="ssec_proto._decoder.Decoder().feed(chunk) (the pure-Python decoder)",
+                drive=lambda chunks: _ssec_drive(chunks, PureDecoder),
+                collect=lambda chunks: adapt_ssec_proto(chunks, PureDecoder),
+            )
+        )
     missing: dict[str, str] = {}
     for name, load in _PEERS:
         target = _try_load(load)

@@ -81,7 +81,9 @@ NO_ONE_BYTE = frozenset({"large"})
 MEMORY_WORKLOAD = "large"
 
 #: The goals from the issue, as a ratio to the fastest correct peer.
-GOAL_RATIO = {MiB: 2.0, 4 * KiB: 2.0, 64: 2.0, ONE_BYTE: 1.0}
+#: The bar of issue 14 (the compiled decoder): 3x the fastest peer at 1 MiB,
+#: 4 KiB and 64 B, 2x at 1 B (issue 5's, for the pure decoder, was 2x and 1x).
+GOAL_RATIO = {MiB: 3.0, 4 * KiB: 3.0, 64: 3.0, ONE_BYTE: 2.0}
 
 
 def chunk_label(size: int) -> str:
@@ -566,7 +568,9 @@ def render(run: Run, *, level: int = 1, command: str | None = None) -> str:
     add(
         "ssec_proto's median throughput divided by the fastest correct peer's on the same "
         "cell (above 1 means ssec_proto is faster), and that peer. "
-        "Goal: at least 2x at 1 MiB, 4 KiB and 64 B chunks, at least 1x at 1 B."
+        "Goal (issue 14): at least 3x at 1 MiB, 4 KiB and 64 B chunks, at least 2x at 1 B. "
+        "ssec_proto is `ssec_proto.Decoder`, the compiled decoder where it is built (see "
+        "Targets); `ssec_proto (pure)`, when listed, is the pure-Python one, not a peer."
     )
     add("")
     out.extend(versus_peers(run))

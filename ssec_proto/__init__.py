@@ -9,9 +9,10 @@ strategies in `ssec_proto.strategies`; none of them is imported here.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 
-from ._decoder import DEFAULT_MAX_EVENT_SIZE, DEFAULT_MAX_LINE_SIZE, Decoder
+from ._decoder import DEFAULT_MAX_EVENT_SIZE, DEFAULT_MAX_LINE_SIZE
 from ._encoder import encode
 from ._errors import (
     ConnectionFailed,
@@ -25,6 +26,7 @@ from ._errors import (
     SSEError,
 )
 from ._events import Event
+from ._implementation import DECODER_IMPLEMENTATION, Decoder
 from ._lifecycle import Closed, Connecting, Failed, Lifecycle, Opened, Retrying
 from ._reconnect import (
     DEFAULT_RECONNECTION_TIME,
@@ -36,6 +38,7 @@ from ._reconnect import (
 from ._version import __version__
 
 __all__ = [
+    "DECODER_IMPLEMENTATION",
     "DEFAULT_MAX_EVENT_SIZE",
     "DEFAULT_MAX_LINE_SIZE",
     "DEFAULT_RECONNECTION_TIME",
@@ -72,5 +75,7 @@ logging.getLogger(__name__).addHandler(logging.NullHandler())
 for _name in __all__:
     _obj = globals()[_name]
     if getattr(_obj, "__module__", "").startswith("ssec_proto."):
-        _obj.__module__ = "ssec_proto"
+        # (The compiled Decoder, an extension type, keeps its own.)
+        with contextlib.suppress(TypeError):
+            _obj.__module__ = "ssec_proto"
 del _name, _obj

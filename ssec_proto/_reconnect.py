@@ -28,7 +28,6 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Final, final
 
-from ._decoder import Decoder
 from ._errors import (
     ConnectionFailed,
     EventTimeout,
@@ -47,6 +46,7 @@ from ._http import (
     parse_retry_after,
     resume_from,
 )
+from ._implementation import Decoder
 from ._lifecycle import Closed, Failed, Opened, Retrying
 
 if TYPE_CHECKING:

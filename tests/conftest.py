@@ -7,7 +7,15 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from ssec_proto._decoder import Decoder as PureDecoder
+
+from . import helpers
 from .servers import RawServer
+
+try:
+    from ssec_proto._cdecoder import Decoder as CompiledDecoder
+except ImportError:  # pragma: no cover - where the extension is not built
+    CompiledDecoder = None  # type: ignore[assignment,misc]
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -32,6 +40,27 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 
 def _escaped(text: str) -> str:
     return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+# --- Both decoders (issue 14): a module that uses this fixture
+# (`pytestmark = pytest.mark.usefixtures("implementation")`) runs every test
+# once per implementation, its `Decoder` (and the helpers') set to each.
+
+#: The decoder implementations: the compiled one (None where not built), and
+#: the pure-Python reference.
+DECODERS: dict[str, Any] = {"compiled": CompiledDecoder, "pure": PureDecoder}
+
+
+@pytest.fixture(scope="module", params=list(DECODERS))
+def implementation(request: pytest.FixtureRequest) -> Iterator[Any]:
+    """Run the module's tests against one decoder implementation."""
+    cls = DECODERS[request.param]
+    if cls is None:  # pragma: no cover - .ci/run checks that it is built
+        pytest.skip("the compiled decoder is not built here")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(request.module, "Decoder", cls)
+        patch.setattr(helpers, "Decoder", cls)
+        yield cls
 
 
 def pytest_xdist_setupnodes(config: pytest.Config, specs: list[Any]) -> None:

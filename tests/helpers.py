@@ -46,6 +46,9 @@ def state(obj: object) -> tuple[Any, ...]:
     For a Decoder: its framing, its interpreter's buffers and state, its line
     endings' state (callables such as on_comment compare by identity).
     """
+    if hasattr(obj, "_debug_state"):
+        # The compiled decoder lists what it holds itself.
+        return obj._debug_state()  # type: ignore[no-any-return]
     values: list[Any] = []
     for cls in type(obj).__mro__:
         for name in getattr(cls, "__slots__", ()):
@@ -57,3 +60,17 @@ def state(obj: object) -> tuple[Any, ...]:
             else:
                 values.append(value)
     return tuple(values)
+
+
+def held_line_size(decoder: Any) -> int:
+    """Bytes the decoder holds for the line (or, pure, the open block) under way."""
+    if hasattr(decoder, "_debug_held"):
+        return decoder._debug_held()[0]  # type: ignore[no-any-return]
+    return len(decoder._buf) - 1
+
+
+def held_data_size(decoder: Any) -> int:
+    """Characters of data the decoder holds for an event without its blank line."""
+    if hasattr(decoder, "_debug_held"):
+        return decoder._debug_held()[1]  # type: ignore[no-any-return]
+    return len("\n".join(decoder._interpreter._data))

@@ -15,9 +15,11 @@ from __future__ import annotations
 import gzip
 import logging
 import socket
+import ssl
 import time
 import zlib
-from typing import TYPE_CHECKING, Any
+from types import SimpleNamespace
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import pytest
 import requests
@@ -36,11 +38,13 @@ from ssec_proto import (
 from ssec_proto.adapters.requests import (
     EventSource,
     RequestsTransport,
+    _read_http_client,
     _require_read1,
     _set_read_timeout,
     connect,
 )
 from ssec_proto.driver import EventSource as KitEventSource
+from ssec_proto.driver import Failure, Response
 
 from .drivers import FAST, run
 from .helpers import message
@@ -711,3 +715,70 @@ def test_an_event_id_with_a_leading_space_is_not_a_requests_error(raw: RawServer
     out = run("requests", raw.url("/s"))
     assert out.events == [message("a", id=" x")]
     assert out.error is None or isinstance(out.error, SSEError), repr(out.error)
+
+
+# --- The read path (issue 14): http.client's read1() unless urllib3 must decode ---------
+
+
+class _FakeFp:
+    """An http.client response that reads `chunks`, then raises `error` (if any)."""
+
+    def __init__(self, chunks: list[bytes], error: Exception | None = None) -> None:
+        self.chunks = chunks
+        self.error = error
+        self.chunked = False
+        self.chunk_left: int | None = None
+        self.length: int | None = None
+
+    def read1(self, n: int = -1) -> bytes:
+        if self.chunks:
+            return self.chunks.pop(0)
+        if self.error is not None:
+            raise self.error
+        return b""
+
+
+@pytest.mark.parametrize(
+    ("error", "expected"),
+    [
+        (ssl.SSLError("The read operation timed out"), "ReadTimeout"),
+        (ssl.SSLError("bad record mac"), "SSLError"),
+    ],
+    ids=["tls-timeout", "tls-error"],
+)
+def test_tls_errors_of_the_direct_read_are_urllib3_errors(error: Exception, expected: str) -> None:
+    reader = _read_http_client(_FakeFp([b"data: a\n\n"], error))  # type: ignore[arg-type]
+    assert next(reader) == b"data: a\n\n"
+    with pytest.raises(urllib3.exceptions.HTTPError) as info:
+        next(reader)
+    assert type(info.value).__name__.startswith(expected)
+    assert RequestsTransport().classify(info.value) is None  # not prepared: the caller's own
+    transport = RequestsTransport()
+    transport._prepared = True
+    assert transport.classify(info.value) in (Failure.TIMEOUT, Failure.TRANSIENT)
+
+
+def test_a_compressed_body_is_read_with_urllib3_and_its_chunks_checked() -> None:
+    # With a Content-Encoding, urllib3's read1() decodes; the check of
+    # http.client's chunk size stays on that path too.
+    class FakeRaw:
+        chunked = True
+        connection = None
+        headers: ClassVar[dict[str, str]] = {"content-encoding": "gzip"}
+
+        def __init__(self) -> None:
+            self._fp = _FakeFp([])
+            self._fp.chunk_left = -5
+            self.reads = [b"data: x\n\n"]
+
+        def read1(self, amt: int, decode_content: bool) -> bytes:
+            return self.reads.pop(0) if self.reads else b""
+
+    raw = FakeRaw()
+    response = Response(200, {}, SimpleNamespace(raw=raw))
+    with pytest.raises(urllib3.exceptions.ProtocolError, match="chunk size"):
+        list(RequestsTransport().body(response, None))  # type: ignore[arg-type]
+    raw = FakeRaw()
+    raw._fp.chunk_left = 3
+    response = Response(200, {}, SimpleNamespace(raw=raw))
+    assert list(RequestsTransport().body(response, None)) == [b"data: x\n\n"]  # type: ignore[arg-type]

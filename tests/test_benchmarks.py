@@ -29,6 +29,7 @@ SECTIONS = {
     "end_to_end": ["# End to end over loopback", "| tiny | httpx |", "| llm | aiohttp |"],
     "concurrency": [],
     "latency": [],
+    "per_event": ["# CPU per event end to end, one event per server write", "| requests |"],
 }
 
 
@@ -167,3 +168,20 @@ def test_instructions_needs_valgrind(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("benchmarks.instructions.shutil.which", lambda name: None)
     with pytest.raises(SystemExit):
         instructions.main([])
+
+
+def test_fuzz_quick_mode() -> None:
+    # benchmarks.fuzz: the compiled decoder against the pure one and the
+    # reference on random streams, and a leak check (issue 14).
+    pytest.importorskip("ssec_proto._cdecoder")
+    result = subprocess.run(
+        [sys.executable, "-m", "benchmarks.fuzz", "--quick"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "compiled == pure == reference" in result.stdout
+    assert "flat: no leak" in result.stdout

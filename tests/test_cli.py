@@ -1399,7 +1399,8 @@ def test_decode_help_offers_only_what_decode_does(run_main: Callable[..., Result
 
 def test_help_of_the_body_options(run_main: Callable[..., Result]) -> None:
     text = " ".join(run_main("--help").out.split())
-    assert "-d DATA, --data DATA request body; @FILE reads a file, @- stdin" in text
+    # (Python 3.13's argparse names the metavar once: "-d, --data DATA".)
+    assert re.search(r"-d( DATA)?, --data DATA request body; @FILE reads a file, @- stdin", text)
     assert "@FILE reads a file, @- stdin --last-event-id" in text  # --json-body
 
 
@@ -1414,11 +1415,13 @@ def test_every_exit_code_is_explained() -> None:
 def test_version_from_sys_argv(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from ssec_proto import __version__
+    from ssec_proto import DECODER_IMPLEMENTATION, __version__
 
     monkeypatch.setattr(sys, "argv", ["ssec-proto", "--version"])
     assert main() == 0
-    assert capsys.readouterr().out == f"ssec-proto {__version__}\n"
+    assert capsys.readouterr().out == (
+        f"ssec-proto {__version__} ({DECODER_IMPLEMENTATION} decoder)\n"
+    )
 
 
 def test_output_that_is_not_a_text_wrapper(monkeypatch: pytest.MonkeyPatch) -> None:

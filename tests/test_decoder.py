@@ -15,7 +15,10 @@ import pytest
 from ssec_proto import Decoder, Event, EventTooLarge, LimitExceeded, LineTooLong, SSEError
 
 from . import reference
-from .helpers import decode, feed_chunks, message, state
+from .helpers import decode, feed_chunks, held_data_size, held_line_size, message, state
+
+# Every test here runs against both decoders, compiled and pure (conftest.py).
+pytestmark = pytest.mark.usefixtures("implementation")
 
 # --- The spec's own examples ------------------------------------------------
 
@@ -553,7 +556,7 @@ def test_line_too_long_across_chunks_raises_once() -> None:
     assert info.value.events == []
     for _ in range(100):  # the line goes on: dropped silently, memory bounded
         assert decoder.feed(b"x" * 100) == []
-        assert len(decoder._buf) <= 10
+        assert held_line_size(decoder) <= 10
     assert decoder.feed(b"\ndata: still the same event\n\ndata: next\n\n") == [message("next")]
 
 
@@ -603,7 +606,7 @@ def test_event_too_large_across_chunks_is_bounded() -> None:
         assert decoder.feed(b"data: 0123456789\n") == []
     with pytest.raises(EventTooLarge):
         decoder.feed(b"data: 0123456789\n")
-    assert len("\n".join(decoder._interpreter._data)) <= 50
+    assert held_data_size(decoder) <= 50
     # The rest of the oversized event is skipped up to its blank line.
     assert decoder.feed(b"data: 0123456789\n") == []
     assert decoder.feed(b"data: 0123456789\n\ndata: next\n\n") == [message("next")]

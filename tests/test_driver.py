@@ -452,6 +452,21 @@ def test_events_before_a_limit_error_are_delivered_first(mode: str) -> None:
 
 
 @BOTH
+def test_a_limit_error_after_the_first_events_ends_the_stream_alike(mode: str) -> None:
+    # After a connection's first events the loop calls the decoder's own
+    # feed() (Stream.direct_feed); a limit error there ends it the same way.
+    events, error, transport = run_script(
+        mode,
+        Scripted(body=[b"data: 1\n\n", b"data: 2\n\ndata: 0123456789\n\ndata: 3\n\n"]),
+        max_line_size=10,
+    )
+    assert events == [message("1"), message("2"), message("3")]
+    assert isinstance(error, LineTooLong)
+    assert error.events == [message("2"), message("3")]
+    assert transport.released == 1
+
+
+@BOTH
 def test_an_event_timeout_reconnects(mode: str) -> None:
     events, error, _ = run_script(
         mode,

@@ -6,6 +6,9 @@ from ssec_proto import Decoder, encode
 
 from .helpers import message
 
+# Every test here runs against both decoders, compiled and pure (conftest.py).
+pytestmark = pytest.mark.usefixtures("implementation")
+
 
 def test_data_only() -> None:
     assert encode("hello") == b"data: hello\n\n"

@@ -3,13 +3,16 @@
 This module is the requests transport of the driver kit: it sends requests,
 reads decoded bytes and sleeps; the loop is [`ssec_proto.driver`][ssec_proto.driver],
 the same for every adapter. requests is synchronous, so there is no async
-form. The body is read with urllib3's `HTTPResponse.read1()` (urllib3 2.2 or
-later): what one socket read brought, decompressed, so each event is
-delivered as soon as its bytes arrive.
+form. The body is read one socket read at a time, so each event is
+delivered as soon as its bytes arrive: straight from http.client's
+`HTTPResponse.read1()` when there is nothing to decompress, else with
+urllib3's `HTTPResponse.read1()` (urllib3 2.2 or later), which decompresses.
 """
 
 from __future__ import annotations
 
+import http.client
+import ssl
 from typing import TYPE_CHECKING, Any, cast
 
 from .._extras import missing_extra
@@ -103,6 +106,38 @@ def _set_read_timeout(raw: urllib3.response.BaseHTTPResponse, seconds: float | N
         cast("socket.socket", sock).settimeout(seconds)
 
 
+def _read_http_client(fp: http.client.HTTPResponse) -> Iterator[bytes]:
+    """What each socket read of an undecoded body brings, as urllib3's `read1()` would.
+
+    The same chunks, and the same errors: urllib3's `ReadTimeoutError` for a
+    timeout and `ProtocolError` for a broken connection or a body that ends
+    before its Content-Length (`IncompleteRead`), which `classify()` sorts.
+    """
+    read1 = fp.read1
+    chunked = fp.chunked
+    try:
+        while chunk := read1(_READ_SIZE):
+            if chunked and (fp.chunk_left or 0) < 0:
+                # http.client took a chunk size of -5 (see body()).
+                raise urllib3.exceptions.ProtocolError("invalid chunk size in the body")
+            yield chunk
+    except TimeoutError as exc:
+        raise urllib3.exceptions.ReadTimeoutError(None, None, "Read timed out.") from exc  # type: ignore[arg-type]
+    except ssl.SSLError as exc:
+        if "read operation timed out" in str(exc):
+            raise urllib3.exceptions.ReadTimeoutError(None, None, "Read timed out.") from exc  # type: ignore[arg-type]
+        raise urllib3.exceptions.SSLError(exc) from exc
+    except (http.client.HTTPException, OSError) as exc:
+        raise urllib3.exceptions.ProtocolError(f"Connection broken: {exc!r}", exc) from exc
+    left = fp.length
+    if left:
+        # http.client's read1() returns b"" when the connection ends early.
+        raise urllib3.exceptions.ProtocolError(
+            "Connection broken: IncompleteRead",
+            urllib3.exceptions.IncompleteRead(0, left),
+        )
+
+
 class RequestsTransport(Transport[requests.Response]):
     """The transport over a `requests.Session` (a new one if `session` is `None`)."""
 
@@ -158,9 +193,20 @@ class RequestsTransport(Transport[requests.Response]):
         # close-delimited body to its end before returning anything.
         raw = response.raw.raw
         _set_read_timeout(raw, read_timeout)
+        fp = getattr(raw, "_fp", None)
+        if (
+            isinstance(fp, http.client.HTTPResponse)
+            and raw.headers.get("content-encoding", "identity").strip().lower() == "identity"
+            and not getattr(raw, "_decoded_buffer", None)
+        ):
+            # Nothing to decompress: read http.client's response directly,
+            # which is what urllib3's read1() does in the end, for a fraction
+            # of its cost per read (issue 14), with urllib3's errors.
+            yield from _read_http_client(fp)
+            return
         # http.client takes a chunk size of -5 and then waits for bytes that
         # never come; the chunk it read is not the body's.
-        chunked = getattr(raw, "_fp", None) if raw.chunked else None
+        chunked = fp if raw.chunked else None
         while chunk := raw.read1(_READ_SIZE, decode_content=True):
             if chunked is not None and (chunked.chunk_left or 0) < 0:
                 raise urllib3.exceptions.ProtocolError("invalid chunk size in the body")

@@ -12,8 +12,8 @@ import contextlib
 import sys
 from typing import TYPE_CHECKING, cast
 
-from .._decoder import Decoder
 from .._errors import LimitExceeded
+from .._implementation import Decoder
 from ._exits import Exit, ExitCode, limit_flag, limit_text
 from ._output import PROG, Output
 

@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 
 from .._decoder import DEFAULT_MAX_EVENT_SIZE, DEFAULT_MAX_LINE_SIZE
 from .._errors import ConnectionFailed, LimitExceeded, ResponseError
+from .._implementation import DECODER_IMPLEMENTATION
 from .._lifecycle import Opened, Retrying
 from .._reconnect import ReconnectConfig
 from .._version import __version__
@@ -262,7 +263,11 @@ def _parser(command: str) -> _Parser:
     )
     # Optional to argparse, so that an unknown option is named before a missing URL.
     parser.add_argument("url", nargs="?", metavar="URL", help=argparse.SUPPRESS)
-    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument(
+        "--version",
+        action="version",
+        version=f"%(prog)s {__version__} ({DECODER_IMPLEMENTATION} decoder)",
+    )
     request = parser.add_argument_group("request")
     request.add_argument(
         "-H",

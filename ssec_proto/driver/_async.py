@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Generic
 
+from .._errors import LimitExceeded
 from .._lifecycle import Closed, Opened, Retrying
 from ._stream import Ending, Stream
 from ._transport import R
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncGenerator, AsyncIterator, Awaitable
+    from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
     from types import TracebackType
 
     from typing_extensions import Unpack
@@ -37,8 +38,7 @@ class AsyncEventSource(Generic[R]):
         self._stream = Stream(url, options)
         self._transport = transport
         self._response: Response[R] | None = None
-        self._batches: AsyncGenerator[list[Event], None] | None = None
-        self._events = self._each()
+        self._events = self._loop()
 
     @property
     def last_event_id(self) -> str:
@@ -72,19 +72,10 @@ class AsyncEventSource(Generic[R]):
     async def aclose(self) -> None:
         """Close the connection and the transport; iterating then ends at once."""
         await self._events.aclose()
-        if self._batches is not None:
-            await self._batches.aclose()
         self._stream.close("closed by the caller")
         await self._transport.close()
 
-    async def _each(self) -> AsyncGenerator[Event, None]:
-        # The loop yields each chunk's events as one list, handed out here.
-        self._batches = self._loop()
-        async for batch in self._batches:
-            for event in batch:
-                yield event
-
-    async def _loop(self) -> AsyncGenerator[list[Event], None]:
+    async def _loop(self) -> AsyncGenerator[Event, None]:
         stream, transport = self._stream, self._transport
         while True:
             answer: Answer
@@ -98,22 +89,30 @@ class AsyncEventSource(Generic[R]):
                     answer = stream.response_received(response, await self._excerpt(response))
                     if isinstance(answer, Opened):
                         ending = None
-                        feed = stream.feed
+                        feed: Callable[[bytes], list[Event]] = stream.feed
+                        # After the first events, the decoder's own feed()
+                        # (see Stream.direct_feed): the least work per chunk.
+                        direct = stream.direct_feed()
                         chunks = transport.body(response, stream.read_timeout)
                         try:
                             async for chunk in chunks:
                                 events = feed(chunk)
                                 if events:
-                                    yield events
+                                    for event in events:
+                                        yield event
+                                    if direct is not None:
+                                        feed = direct
                         except Ending as end:
                             ending = end
+                        except LimitExceeded as error:  # from direct
+                            ending = stream.limit_exceeded(error)
                         finally:
                             await _aclose(chunks)
                         if ending is None:
                             answer = stream.stream_ended()
                         else:
-                            if ending.events:
-                                yield ending.events
+                            for event in ending.events:
+                                yield event
                             answer = ending.answer
                 except Exception as exc:
                     answer = stream.failed(exc, transport.classify(exc))

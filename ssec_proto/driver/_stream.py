@@ -16,9 +16,10 @@ import random
 import time
 from typing import TYPE_CHECKING, Any, NoReturn, TypeAlias, TypeVar
 
-from .._decoder import DEFAULT_MAX_EVENT_SIZE, DEFAULT_MAX_LINE_SIZE, Decoder
+from .._decoder import DEFAULT_MAX_EVENT_SIZE, DEFAULT_MAX_LINE_SIZE
 from .._errors import EventTimeout, LimitExceeded
 from .._http import header_pairs, resume_from
+from .._implementation import Decoder
 from .._lifecycle import Closed, Connecting, Failed, Opened, Retrying
 from .._reconnect import ConnectionInput, ConnectionState, ReconnectConfig, ReconnectPolicy
 from ._options import DEFAULT_IDLE_TIMEOUT, StreamOptions
@@ -218,6 +219,22 @@ class Stream:
                 answer = self.policy.idle_timed_out(EventTimeout(self.event_timeout))
                 raise Ending(events, self.report(answer))
         return events
+
+    def direct_feed(self) -> Callable[[bytes], list[Event]] | None:
+        """The decoder's own `feed()`, for the chunks after a connection's first events.
+
+        Once a connection has delivered events, `feed()` has nothing left to
+        do per chunk but call the decoder: the policy is open, its attempts
+        start over, and there is no event timeout to watch (`None` is
+        returned when there is one). The loop then calls this, and turns a
+        limit error into an `Ending` with `limit_exceeded()`.
+        """
+        return None if self.event_timeout is not None else self.policy.decoder.feed
+
+    def limit_exceeded(self, error: LimitExceeded) -> Ending:
+        """A limit error from `direct_feed()`: the stream fails, as in `feed()`."""
+        self.policy.close()
+        return Ending(error.events, self.report(Failed(error)))
 
     def stream_ended(self) -> Retrying | Closed | Failed:
         """The body ended cleanly."""

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Generic
 
+from .._errors import LimitExceeded
 from .._lifecycle import Closed, Opened, Retrying
 from ._stream import Ending, Stream
 from ._transport import R
 
 if TYPE_CHECKING:
-    from collections.abc import Generator, Iterator
+    from collections.abc import Callable, Generator, Iterator
     from types import TracebackType
 
     from typing_extensions import Unpack
@@ -51,8 +52,7 @@ class EventSource(Generic[R]):
         self._stream = Stream(url, options)
         self._transport = transport
         self._response: Response[R] | None = None
-        self._batches: Generator[list[Event], None, None] | None = None
-        self._events = self._each()
+        self._events = self._loop()
 
     @property
     def last_event_id(self) -> str:
@@ -86,18 +86,10 @@ class EventSource(Generic[R]):
     def close(self) -> None:
         """Close the connection and the transport; iterating then ends at once."""
         self._events.close()
-        if self._batches is not None:
-            self._batches.close()
         self._stream.close("closed by the caller")
         self._transport.close()
 
-    def _each(self) -> Generator[Event, None, None]:
-        # The loop yields each chunk's events as one list, handed out here.
-        self._batches = self._loop()
-        for batch in self._batches:
-            yield from batch
-
-    def _loop(self) -> Generator[list[Event], None, None]:
+    def _loop(self) -> Generator[Event, None, None]:
         stream, transport = self._stream, self._transport
         while True:
             answer: Answer
@@ -111,19 +103,25 @@ class EventSource(Generic[R]):
                     answer = stream.response_received(response, self._excerpt(response))
                     if isinstance(answer, Opened):
                         ending = None
-                        feed = stream.feed
+                        feed: Callable[[bytes], list[Event]] = stream.feed
+                        # After the first events, the decoder's own feed()
+                        # (see Stream.direct_feed): the least work per chunk.
+                        direct = stream.direct_feed()
                         try:
                             for chunk in transport.body(response, stream.read_timeout):
                                 events = feed(chunk)
                                 if events:
-                                    yield events
+                                    yield from events
+                                    if direct is not None:
+                                        feed = direct
                         except Ending as end:
                             ending = end
+                        except LimitExceeded as error:  # from direct
+                            ending = stream.limit_exceeded(error)
                         if ending is None:
                             answer = stream.stream_ended()
                         else:
-                            if ending.events:
-                                yield ending.events
+                            yield from ending.events
                             answer = ending.answer
                 except Exception as exc:
                     answer = stream.failed(exc, transport.classify(exc))
