@@ -152,7 +152,8 @@ def _httpx_sse_events(chunks: Chunks) -> Iterator[Any]:
     # What connect_sse() hands its caller: an httpx.Response whose body is
     # streamed; iter_sse() reads it through Response.iter_text().
     response = httpx.Response(200, headers=_SSE_HEADERS, content=iter(chunks))
-    return EventSource(response).iter_sse()
+    events: Iterator[Any] = EventSource(response).iter_sse()
+    return events
 
 
 def adapt_httpx_sse(chunks: Chunks) -> list[Expected]:
@@ -168,7 +169,8 @@ def _sseclient_events(chunks: Chunks) -> Iterator[Any]:
 
     # SSEClient iterates its "event source" for byte chunks: usually a
     # requests or urllib3 response, here an iterator over the list.
-    return SSEClient(iter(chunks)).events()
+    events: Iterator[Any] = SSEClient(iter(chunks)).events()
+    return events
 
 
 def adapt_sseclient_py(chunks: Chunks) -> list[Expected]:
@@ -180,8 +182,8 @@ def adapt_sseclient_py(chunks: Chunks) -> list[Expected]:
 
 
 def _ld_events(chunks: Chunks) -> Iterator[Any]:
-    from ld_eventsource import SSEClient  # type: ignore[import-untyped]
-    from ld_eventsource.config import (  # type: ignore[import-untyped]
+    from ld_eventsource import SSEClient
+    from ld_eventsource.config import (
         ConnectionClient,
         ConnectionResult,
         ConnectStrategy,
@@ -327,7 +329,7 @@ class _AiohttpSession:
 
 
 async def _aiohttp_sse_run(chunks: Chunks, sink: Callable[[Any], object]) -> None:
-    from aiohttp_sse_client2.client import EventSource  # type: ignore[import-untyped]
+    from aiohttp_sse_client2.client import EventSource
 
     session = _AiohttpSession(chunks)
     try:
@@ -364,7 +366,8 @@ def _openai_events(chunks: Chunks) -> Iterator[Any]:
     from openai._streaming import SSEDecoder
 
     # Stream._iter_events(): self._decoder.iter_bytes(self.response.iter_bytes())
-    return SSEDecoder().iter_bytes(iter(chunks))
+    events: Iterator[Any] = SSEDecoder().iter_bytes(iter(chunks))
+    return events
 
 
 def adapt_openai(chunks: Chunks) -> list[Expected]:
@@ -375,7 +378,8 @@ def adapt_openai(chunks: Chunks) -> list[Expected]:
 def _anthropic_events(chunks: Chunks) -> Iterator[Any]:
     from anthropic._streaming import SSEDecoder
 
-    return SSEDecoder().iter_bytes(iter(chunks))
+    events: Iterator[Any] = SSEDecoder().iter_bytes(iter(chunks))
+    return events
 
 
 def adapt_anthropic(chunks: Chunks) -> list[Expected]:
@@ -544,7 +548,7 @@ _PEERS: list[tuple[str, Callable[[], Target]]] = [
 
 
 def _load_aiohttp_sse_client2() -> Target:
-    import aiohttp_sse_client2.client  # type: ignore[import-untyped]  # noqa: F401
+    import aiohttp_sse_client2.client  # noqa: F401
 
     return Target(
         name="aiohttp-sse-client2",
