@@ -232,7 +232,7 @@ def aiohttp_ours(url: str, n: int) -> tuple[float, int, int]:
 
 def aiohttp_sse_client2(url: str, n: int) -> tuple[float, int, int]:
     import aiohttp
-    from aiohttp_sse_client2.client import EventSource  # type: ignore[import-untyped]
+    from aiohttp_sse_client2.client import EventSource
 
     async def run() -> tuple[float, int, int]:
         async with aiohttp.ClientSession() as session:
@@ -332,7 +332,7 @@ def sseclient_py(url: str, n: int) -> tuple[float, int, int]:
         def body() -> tuple[int, int]:
             count = 0
             with session.get(url, stream=True, timeout=60) as response:
-                for _event in SSEClient(response).events():  # type: ignore[arg-type]
+                for _event in SSEClient(response).events():
                     count += 1
             return count, 0
 
