@@ -533,6 +533,11 @@ class Limits(TypedDict, total=False):
 @example(raw=b"event: \ndata: x\n\n" * 13, tuning=Tuning())
 @example(raw=b"id: 1\n\n" * 13, tuning=Tuning())
 @example(raw=b"data: a\ndata: b\nevent: e\nevent: f\n\n" * 12, tuning=Tuning())
+# One-data-line blocks, then one of two data lines: not all one line each
+# (CI's coverage missed this branch on one seed) ...
+@example(raw=b"data: a\n\n" * 12 + b"data: b\ndata: c\n\n", tuning=Tuning())
+# ... or then a keep-alive comment (and this one on another).
+@example(raw=b"data: a\n\n" * 12 + b": c\n\n", tuning=Tuning())
 # Keep-alive comments between the blocks: dropped in one pass, then columns.
 @example(raw=b":\n\ndata: a\n\n" * 12, tuning=Tuning())
 # One-data-line blocks, then one of two data lines: not all one line each
