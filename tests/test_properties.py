@@ -535,6 +535,8 @@ class Limits(TypedDict, total=False):
 @example(raw=b"data: a\n\n" * 12 + b"data: b\ndata: c\n\n", tuning=Tuning())
 # ... or then a keep-alive comment (and this one on another).
 @example(raw=b"data: a\n\n" * 12 + b": c\n\n", tuning=Tuning())
+# Blocks of one shape but for one whose first field differs: no columns.
+@example(raw=b"event: e\ndata: x\n\n" * 12 + b"id: 1\ndata: y\n\n", tuning=Tuning())
 # Keep-alive comments between the blocks: dropped in one pass, then columns.
 @example(raw=b":\n\ndata: a\n\n" * 12, tuning=Tuning())
 @settings(max_examples=300, deadline=None)
