@@ -22,6 +22,7 @@ quarter of all a small event costs (benchmarks/README.md).
 
 from __future__ import annotations
 
+import re
 from itertools import repeat
 from operator import itemgetter
 from typing import TYPE_CHECKING
@@ -69,6 +70,15 @@ def _event_type(buffer: str) -> str:
 _UNTYPED = _event_type("")
 
 _COLUMN_PREFIXES = ("data: ", "event: ", "id: ")
+
+# For `blocks()` to drop: runs of blocks of one comment line, each with the
+# blank line before it; runs of comment lines, each with the LF before it;
+# runs of blank lines beyond one. A match a run keeps the cost per run, not
+# per line (and each pattern opens with a literal, which the regex engine
+# finds at C speed).
+_KEEP_ALIVES = re.compile(r"\n\n:[^\n]*(?:\n\n:[^\n]*)*(?=\n\n|\Z)")
+_COMMENT_LINES = re.compile(r"\n:[^\n]*(?:\n:[^\n]*)*")
+_BLANK_RUNS = re.compile(r"\n\n\n+")
 _VALUE_AFTER = {prefix: itemgetter(slice(len(prefix), None)) for prefix in _COLUMN_PREFIXES}
 
 
@@ -334,17 +344,31 @@ class Interpreter:
             # them, if the others are as long as the first).
             text = text.lstrip("\n")
             first = text.find("\n\n")
-            if len(text) >= self._min_columns * (first + 2) - 2:
-                if self._bulk(text, first):
+            if len(text) >= self._min_columns * (first + 2) - 2 and self._bulk(text, first):
+                return
+            # What changes nothing between blocks keeps the routes above from
+            # the events around it: drop it, in passes over the whole text
+            # (a match a run, not a line), and try again.
+            kept = text
+            if self.on_comment is None and (text[:1] == ":" or "\n:" in text):
+                # "If the line starts with a U+003A COLON character (:):
+                # Ignore the line." When no one listens, comment lines change
+                # nothing. First the blocks of one comment line (keep-alives
+                # between events), then any left inside blocks, each with
+                # the LF before it (the LFs put in front give a first line
+                # those).
+                kept = _KEEP_ALIVES.sub("", "\n\n" + text)
+                if "\n:" in kept:
+                    kept = _COMMENT_LINES.sub("", kept)
+            if "\n\n\n" in kept:
+                # Blank lines beyond the one that ends a block dispatch
+                # nothing: a run of them folds into one.
+                kept = _BLANK_RUNS.sub("\n\n", kept)
+            if kept is not text:
+                text = kept.strip("\n")
+                first = text.find("\n\n")
+                if len(text) >= self._min_columns * (first + 2) - 2 and self._bulk(text, first):
                     return
-                if self.on_comment is None and (text[:1] == ":" or "\n\n:" in text):
-                    # Keep-alive comments (blocks of one comment line) change
-                    # nothing when no one listens, and keep the routes above
-                    # from the events between them: drop them in one pass,
-                    # and try again.
-                    text = "\n\n".join([b for b in text.split("\n\n") if b[:1] != ":" or "\n" in b])
-                    if self._bulk(text, text.find("\n\n")):
-                        return
         events = self.events
         last_id = self.last_event_id
         max_size = self._max_data_size

@@ -28,6 +28,7 @@ SECTIONS = {
     ],
     "end_to_end": ["# End to end over loopback", "| tiny | httpx |", "| llm | aiohttp |"],
     "concurrency": [],
+    "floods": ["| LF, one 17 MiB chunk | ", "| comment lines inside each event | "],
     "latency": [],
     "per_event": ["# CPU per event end to end, one event per server write", "| requests |"],
 }

@@ -875,6 +875,11 @@ def test_a_huge_chunk_of_short_lines_with_limits() -> None:
         b"id: 1\n\n\n\nid: 2\n\n\ndata: x\n\n",
         b"\r\n\r\n\r\ndata: x\r\n\r\n\r\n\r\n",
         b":\n" * 5000 + b"data: x\n:\n\n",
+        # Comment lines inside the blocks (before, between, after fields),
+        # blocks of comment lines only, and a block opened by a comment.
+        (b": a\nevent: e\n:\ndata: x\n: b\n\n") * 15,
+        b"data: x\n" + b":\n" * 100 + b"\n" + b"data: y\n:\n\n" * 15,
+        (b"data: x\n\n:a\n:b\n\n:c\n\n: d\ndata: y\n\n") * 10 + b":\n:\n\n",
     ],
 )
 def test_runs_of_blank_lines_and_comments_change_nothing(raw: bytes) -> None:

@@ -538,8 +538,19 @@ class Limits(TypedDict, total=False):
 @example(raw=b"data: a\n\n" * 12 + b"data: b\ndata: c\n\n", tuning=Tuning())
 # ... or then a keep-alive comment (and this one on another).
 @example(raw=b"data: a\n\n" * 12 + b": c\n\n", tuning=Tuning())
+# Blocks of one shape but for one whose first field differs: no columns.
+@example(raw=b"event: e\ndata: x\n\n" * 12 + b"id: 1\ndata: y\n\n", tuning=Tuning())
 # Keep-alive comments between the blocks: dropped in one pass, then columns.
 @example(raw=b":\n\ndata: a\n\n" * 12, tuning=Tuning())
+# Comment lines inside the blocks, one opening the first; blocks of comment
+# lines only (blank lines left to fold); keep-alives that end the text, or
+# that a block opening with a comment follows (not a keep-alive, then).
+@example(raw=b": c\ndata: a\n:\n\n" * 12, tuning=Tuning())
+@example(raw=b"data: a\n\n:c\n:d\n\n" * 12, tuning=Tuning())
+@example(raw=b"data: a\n\n" * 12 + b":c\n\n:d\n\n", tuning=Tuning())
+@example(raw=b"data: a\n\n:c\n\n:d\ndata: b\n\n" * 12, tuning=Tuning())
+# Blank lines beyond one between blocks of two fields: folded, then columns.
+@example(raw=b"event: e\ndata: x\n\n\n" * 12, tuning=Tuning())
 @settings(max_examples=300, deadline=None)
 @given(blocks_of_one_shape(), tunings)
 def test_many_blocks_of_one_shape_in_one_chunk(raw: bytes, tuning: Tuning) -> None:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Generic
+from typing import TYPE_CHECKING, Any
 
 from .._errors import LimitExceeded
 from .._lifecycle import Closed, Opened, Retrying
-from ._stream import Ending, Stream
+from ._stream import Ending, Source
 from ._transport import R
 
 if TYPE_CHECKING:
@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 __all__ = ["AsyncEventSource"]
 
 
-class AsyncEventSource(Generic[R]):
+class AsyncEventSource(Source[R]):
     """A reconnecting event stream over any [`AsyncTransport`][ssec_proto.driver.AsyncTransport].
 
     The async twin of [`EventSource`][ssec_proto.driver.EventSource], with
@@ -35,20 +35,9 @@ class AsyncEventSource(Generic[R]):
     def __init__(
         self, transport: AsyncTransport[R], url: Any, **options: Unpack[StreamOptions]
     ) -> None:
-        self._stream = Stream(url, options)
+        super().__init__(url, options)
         self._transport = transport
-        self._response: Response[R] | None = None
         self._events = self._loop()
-
-    @property
-    def last_event_id(self) -> str:
-        """The last event ID: where a reconnect (or a later run) resumes from."""
-        return self._stream.last_event_id
-
-    @property
-    def response(self) -> R | None:
-        """The current (or last) HTTP response, the transport's own object."""
-        return None if self._response is None else self._response.raw
 
     async def __aenter__(self) -> AsyncEventSource[R]:
         return self

@@ -14,7 +14,7 @@ import logging
 import math
 import random
 import time
-from typing import TYPE_CHECKING, Any, NoReturn, TypeAlias, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, NoReturn, TypeAlias, TypeVar
 
 from .._decoder import DEFAULT_MAX_EVENT_SIZE, DEFAULT_MAX_LINE_SIZE
 from .._errors import EventTimeout, LimitExceeded
@@ -23,7 +23,7 @@ from .._implementation import Decoder
 from .._lifecycle import Closed, Connecting, Failed, Opened, Retrying
 from .._reconnect import ConnectionInput, ConnectionState, ReconnectConfig, ReconnectPolicy
 from ._options import DEFAULT_IDLE_TIMEOUT, StreamOptions
-from ._transport import Failure, Request
+from ._transport import Failure, R, Request
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from .._lifecycle import Lifecycle
     from ._transport import Response
 
-__all__ = ["Ending", "Excerpt", "Stream"]
+__all__ = ["Ending", "Excerpt", "Source", "Stream"]
 
 logger = logging.getLogger("ssec_proto")
 
@@ -293,3 +293,21 @@ def _log(notice: Lifecycle) -> None:
         logger.debug("connected: HTTP %d", notice.status)
     else:
         logger.debug("connecting (attempt %d)", notice.attempt)
+
+
+class Source(Generic[R]):
+    """What both event sources hold: the stream's sans-IO half and the current response."""
+
+    def __init__(self, url: Any, options: StreamOptions) -> None:
+        self._stream = Stream(url, options)
+        self._response: Response[R] | None = None
+
+    @property
+    def last_event_id(self) -> str:
+        """The last event ID: where a reconnect (or a later run) resumes from."""
+        return self._stream.last_event_id
+
+    @property
+    def response(self) -> R | None:
+        """The current (or last) HTTP response, the transport's own object."""
+        return None if self._response is None else self._response.raw

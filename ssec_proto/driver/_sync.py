@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Generic
+from typing import TYPE_CHECKING, Any
 
 from .._errors import LimitExceeded
 from .._lifecycle import Closed, Opened, Retrying
-from ._stream import Ending, Stream
+from ._stream import Ending, Source
 from ._transport import R
 
 if TYPE_CHECKING:
@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 __all__ = ["EventSource"]
 
 
-class EventSource(Generic[R]):
+class EventSource(Source[R]):
     """A reconnecting event stream over any blocking [`Transport`][ssec_proto.driver.Transport].
 
     Iterate over it for [`Event`][ssec_proto.Event] objects; nothing is sent
@@ -49,20 +49,9 @@ class EventSource(Generic[R]):
     """
 
     def __init__(self, transport: Transport[R], url: Any, **options: Unpack[StreamOptions]) -> None:
-        self._stream = Stream(url, options)
+        super().__init__(url, options)
         self._transport = transport
-        self._response: Response[R] | None = None
         self._events = self._loop()
-
-    @property
-    def last_event_id(self) -> str:
-        """The last event ID: where a reconnect (or a later run) resumes from."""
-        return self._stream.last_event_id
-
-    @property
-    def response(self) -> R | None:
-        """The current (or last) HTTP response, the transport's own object."""
-        return None if self._response is None else self._response.raw
 
     def __enter__(self) -> EventSource[R]:
         return self
