@@ -6,6 +6,7 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from ssec_proto._decoder import Decoder as PureDecoder
 
@@ -16,6 +17,13 @@ try:
     from ssec_proto._cdecoder import Decoder as CompiledDecoder
 except ImportError:  # pragma: no cover - where the extension is not built
     CompiledDecoder = None  # type: ignore[assignment,misc]
+
+# Hypothesis times how long inputs take to generate, by the wall clock, and
+# fails a test whose first inputs are slow. The suite runs four workers on a
+# two-core machine, where any draw can wait seconds for a core: that says
+# nothing about the code, so this one check is off (every other one stays).
+settings.register_profile("suite", suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("suite")
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
