@@ -8,15 +8,8 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from hypothesis import HealthCheck, settings
 
-from ssec_proto._decoder import Decoder as PureDecoder
-
 from . import helpers
 from .servers import RawServer
-
-try:
-    from ssec_proto._cdecoder import Decoder as CompiledDecoder
-except ImportError:  # pragma: no cover - where the extension is not built
-    CompiledDecoder = None  # type: ignore[assignment,misc]
 
 # Hypothesis times how long inputs take to generate, by the wall clock, and
 # fails a test whose first inputs are slow. The suite runs four workers on a
@@ -54,9 +47,7 @@ def _escaped(text: str) -> str:
 # (`pytestmark = pytest.mark.usefixtures("implementation")`) runs every test
 # once per implementation, its `Decoder` (and the helpers') set to each.
 
-#: The decoder implementations: the compiled one (None where not built), and
-#: the pure-Python reference.
-DECODERS: dict[str, Any] = {"compiled": CompiledDecoder, "pure": PureDecoder}
+DECODERS = helpers.DECODERS
 
 
 @pytest.fixture(scope="module", params=list(DECODERS))

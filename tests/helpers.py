@@ -6,6 +6,16 @@ import random
 from typing import Any
 
 from ssec_proto import Decoder, Event
+from ssec_proto._decoder import Decoder as PureDecoder
+
+try:
+    from ssec_proto._cdecoder import Decoder as CompiledDecoder
+except ImportError:  # pragma: no cover - where the extension is not built
+    CompiledDecoder = None  # type: ignore[assignment,misc]
+
+#: The decoder implementations (issue 14): the compiled one (None where it is
+#: not built) and the pure-Python reference.
+DECODERS: dict[str, Any] = {"compiled": CompiledDecoder, "pure": PureDecoder}
 
 
 def feed_chunks(chunks: list[bytes], **options: Any) -> tuple[list[Event], Decoder]:

@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import functools
 import sys
-from typing import TYPE_CHECKING, TypedDict
+from typing import TYPE_CHECKING, ParamSpec, TypedDict
 
 import pytest
-from hypothesis import assume, example, given, settings
+from hypothesis import assume, example, given, note, settings
 from hypothesis import strategies as st
 
 from ssec_proto import Decoder, Event, LimitExceeded, encode
@@ -27,11 +27,7 @@ from ssec_proto._decoder import Tuning
 from ssec_proto.strategies import chunked_streams, chunkings, events
 
 from . import reference
-from .helpers import held_data_size, held_line_size, state
-
-# Every property here runs against both decoders, compiled and pure
-# (conftest.py); the tunings change the pure decoder's routes only.
-pytestmark = pytest.mark.usefixtures("implementation")
+from .helpers import DECODERS, held_data_size, held_line_size, state
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -140,6 +136,35 @@ def _tuned(base: type[Decoder], tuning: Tuning) -> type[Decoder]:
     return type("TunedDecoder", (base,), {"_TUNING": tuning, "__slots__": ()})
 
 
+_P = ParamSpec("_P")
+
+
+def on_both(test: Callable[_P, None]) -> Callable[_P, None]:
+    """Run a property's body once per decoder implementation, on the same inputs.
+
+    Every property holds for the compiled decoder and the pure one alike
+    (issue 14): each input Hypothesis draws goes to both, in turn, through
+    this module's `Decoder` (the tunings change the pure decoder's routes
+    only). Drawing an input once for both halves what the properties cost.
+    """
+
+    @functools.wraps(test)
+    def run(*args: _P.args, **kwargs: _P.kwargs) -> None:
+        module = globals()
+        default = module["Decoder"]
+        for name, cls in DECODERS.items():
+            if cls is None:  # pragma: no cover - .ci/run checks that it is built
+                continue
+            note(f"decoder: {name}")
+            module["Decoder"] = cls
+            try:
+                test(*args, **kwargs)
+            finally:
+                module["Decoder"] = default
+
+    return run
+
+
 def feed_all(decoder: Decoder, chunks: Sequence[bytes | bytearray | memoryview]) -> list[Event]:
     return [event for chunk in chunks for event in decoder.feed(chunk)]
 
@@ -157,6 +182,7 @@ def decode_chunks(
 
 @settings(max_examples=300, deadline=None)
 @given(chunked_streams(), tunings)
+@on_both
 def test_any_chunking_of_a_stream_yields_its_events(
     case: tuple[Stream, list[bytes]], tuning: Tuning
 ) -> None:
@@ -169,6 +195,7 @@ def test_any_chunking_of_a_stream_yields_its_events(
 
 @settings(max_examples=100, deadline=None)
 @given(chunked_streams(adversarial=False))
+@on_both
 def test_any_chunking_of_a_well_formed_stream_yields_its_events(
     case: tuple[Stream, list[bytes]],
 ) -> None:
@@ -188,6 +215,7 @@ def as_bytes_like(chunks: list[bytes], kinds: list[int]) -> list[bytes | bytearr
 
 @settings(max_examples=600, deadline=None)
 @given(st.data(), any_bytes, tunings)
+@on_both
 def test_whole_bytewise_and_chunked_agree_with_reference(
     data: st.DataObject, raw: bytes, tuning: Tuning
 ) -> None:
@@ -201,6 +229,7 @@ def test_whole_bytewise_and_chunked_agree_with_reference(
 
 @settings(max_examples=200, deadline=None)
 @given(st.data(), st.one_of(any_bytes, chunked_streams().map(lambda case: case[0].raw)), tunings)
+@on_both
 def test_each_event_arrives_with_its_blank_line(
     data: st.DataObject, raw: bytes, tuning: Tuning
 ) -> None:
@@ -262,6 +291,7 @@ limited_cases = limited_input.flatmap(lambda raw: chunkings(raw).map(lambda chun
 @example(raw=b"id: 1\n\nid: 2\ndata: abcdefgh\n\ndata\n\n", tuning=Tuning())
 @settings(max_examples=300, deadline=None)
 @given(limited_input, tunings)
+@on_both
 def test_limits_on_a_whole_stream_follow_the_documented_model(raw: bytes, tuning: Tuning) -> None:
     # Over-limit blocks (a line over max_line_size bytes, or data over
     # max_event_size characters) are dropped with their id; every other event
@@ -301,6 +331,7 @@ def test_limits_on_a_whole_stream_follow_the_documented_model(raw: bytes, tuning
 )
 @settings(max_examples=400, deadline=None)
 @given(limited_cases, tunings)
+@on_both
 def test_limits_with_any_chunking_follow_the_documented_model(
     case: tuple[bytes, list[bytes]], tuning: Tuning
 ) -> None:
@@ -338,6 +369,7 @@ def commented(raw: bytes, limited: bool) -> tuple[reference.Result, list[str]]:
 
 @settings(max_examples=300, deadline=None)
 @given(limited_cases, tunings, st.booleans())
+@on_both
 def test_every_comment_is_shown_in_order(
     case: tuple[bytes, list[bytes]], tuning: Tuning, limited: bool
 ) -> None:
@@ -364,6 +396,7 @@ class Boom(Exception):
 
 @settings(max_examples=300, deadline=None)
 @given(limited_cases, tunings, st.booleans(), st.sets(st.sampled_from(["", "x", " x", "ping"])))
+@on_both
 def test_a_raising_comment_callback_loses_nothing(
     case: tuple[bytes, list[bytes]], tuning: Tuning, limited: bool, raising: set[str]
 ) -> None:
@@ -408,6 +441,7 @@ def test_a_raising_comment_callback_loses_nothing(
 
 @settings(max_examples=300, deadline=None)
 @given(st.data(), limited_input, tunings)
+@on_both
 def test_reading_retry_and_last_event_id_changes_nothing(
     data: st.DataObject, raw: bytes, tuning: Tuning
 ) -> None:
@@ -438,6 +472,7 @@ def encode_event(event: Event, comment: str | None = None) -> bytes:
 
 @settings(max_examples=300, deadline=None)
 @given(events())
+@on_both
 def test_encode_round_trip_one_event(event: Event) -> None:
     # Retry values of more than 640 digits are ignored (see
     # test_decoder.py); events() stays far below that.
@@ -449,6 +484,7 @@ def test_encode_round_trip_one_event(event: Event) -> None:
 
 @settings(max_examples=150, deadline=None)
 @given(st.data(), st.lists(st.tuples(events(), st.none() | st.text(max_size=5)), max_size=5))
+@on_both
 def test_encode_round_trip_event_list(
     data: st.DataObject, items: list[tuple[Event, str | None]]
 ) -> None:
@@ -466,6 +502,7 @@ def test_encode_round_trip_event_list(
 
 @settings(max_examples=150, deadline=None)
 @given(st.data(), any_bytes, chunked_streams(), tunings)
+@on_both
 def test_reset_starts_a_new_stream(
     data: st.DataObject, prefix: bytes, case: tuple[Stream, list[bytes]], tuning: Tuning
 ) -> None:
@@ -553,6 +590,7 @@ class Limits(TypedDict, total=False):
 @example(raw=b"event: e\ndata: x\n\n\n" * 12, tuning=Tuning())
 @settings(max_examples=300, deadline=None)
 @given(blocks_of_one_shape(), tunings)
+@on_both
 def test_many_blocks_of_one_shape_in_one_chunk(raw: bytes, tuning: Tuning) -> None:
     assert decode_chunks([raw], tuning) == reference.decode(raw)
     # Both limits, as elsewhere; and the event limit alone, which lets long
@@ -575,6 +613,7 @@ not_bytes = st.one_of(st.text(max_size=3), st.integers(), st.none(), st.lists(bi
 
 @settings(max_examples=50, deadline=None)
 @given(not_bytes)
+@on_both
 def test_feed_takes_only_bytes(chunk: object) -> None:
     decoder = Decoder()
     with pytest.raises(TypeError, match="takes bytes") as info:
@@ -620,6 +659,7 @@ def valid_options(kwargs: dict[str, object]) -> TypeGuard[DecoderOptions]:
 
 @settings(max_examples=100, deadline=None)
 @given(options)
+@on_both
 def test_options_are_checked(kwargs: dict[str, object]) -> None:
     if valid_options(kwargs):
         decoder = Decoder(**kwargs)
@@ -649,6 +689,7 @@ retry_values = st.builds(
 
 @settings(max_examples=200, deadline=None)
 @given(retry_values, st.sampled_from([0, 640, 4300]))
+@on_both
 def test_retry_values_follow_the_documented_rule(value: str, int_max_str_digits: int) -> None:
     assume(value)
     raw = b"retry: 3\n\nretry: " + value.encode() + b"\ndata: x\n\n"
