@@ -43,6 +43,7 @@ __all__ = [
     "adapt_sseclient_py",
     "baseline_target",
     "load_targets",
+    "physical_floor",
 ]
 
 Expected = tuple[str, str, str]
@@ -59,8 +60,10 @@ class Target:
     Attributes:
         name: Name in the report (the PyPI distribution name for peers).
         kind: ``"ours"``, ``"baseline"`` (ours at an earlier commit), ``"pure"``
-            (the pure-Python decoder, when ours is the compiled one), ``"peer"``
-            or ``"floor"``.
+            (the pure-Python decoder, when ours is the compiled one), ``"peer"``,
+            ``"floor"`` (specialised code for one stream shape) or ``"physical"``
+            (the physical floor: lines located and decoded, no events; see
+            :func:`physical_floor`).
         version: Installed version (``"-"`` for code in this directory).
         how: One line on how the harness drives it.
         drive: Decode all chunks, iterate over every event, return the count.
@@ -84,6 +87,15 @@ class Target:
     def applies_to(self, workload: str) -> bool:
         """Whether this target runs on ``workload`` at all."""
         return self.workloads is None or workload in self.workloads
+
+    @property
+    def yields_events(self) -> bool:
+        """Whether ``drive`` counts events (the physical floor counts lines).
+
+        A target that yields none is neither gated for correctness nor checked
+        for its count when timed.
+        """
+        return self.kind != "physical"
 
 
 def _count(events: Iterable[object]) -> int:
@@ -469,6 +481,94 @@ def _floor(by_workload: dict[str, Callable[[Chunks], Iterator[list[Any]]]], name
     )
 
 
+# --- the physical floor -------------------------------------------------------------
+# What no decoder can skip, whatever the stream's shape: find where each line
+# ends and turn the line into text. Issue 14 takes this as the floor where the
+# goal against the peers cannot be met.
+
+
+def physical_floor(chunks: Chunks) -> int:
+    """Locate every complete line with ``bytearray.find`` and decode it; keep nothing else.
+
+    Lines end with LF, CR LF or CR, as in a ``text/event-stream``. A CR that
+    ends the buffer waits for the next chunk, which may start with its LF; one
+    that ends the stream ends its line. Each search starts where the last one
+    stopped, and consumed bytes are dropped once they are at least half the
+    buffer, so the whole run is linear in the stream's length whatever the
+    chunk size.
+
+    Args:
+        chunks: The stream, in the pieces it arrives in.
+
+    Returns:
+        How many lines were decoded.
+    """
+    buf = bytearray()
+    find = buf.find
+    start = 0  # the first byte of the line under way
+    # The next LF and CR at or after ``start``; -1 when there is none before ``seen``.
+    lf = cr = -1
+    seen = 0
+    lines = 0
+    for chunk in chunks:
+        buf += chunk
+        end = len(buf)
+        if lf < 0:
+            lf = find(b"\n", seen)
+        if cr < 0:
+            cr = find(b"\r", seen)
+        seen = end
+        if lf < 0 and (cr < 0 or cr + 1 == end):
+            continue  # most small chunks end no line: no view to set up
+        # Decoding through a view saves copying each line out of the buffer
+        # first (on 64 KiB lines, some 15% of the floor's time); the
+        # view is released before the buffer next grows or shrinks.
+        with memoryview(buf) as view:
+            while True:
+                if cr >= 0 and (lf < 0 or cr < lf):
+                    if cr + 1 == end:
+                        break
+                    stop = cr
+                    after = cr + 2 if lf == cr + 1 else cr + 1
+                elif lf >= 0:
+                    stop = lf
+                    after = lf + 1
+                else:
+                    break
+                str(view[start:stop], "utf-8", "replace")
+                lines += 1
+                start = after
+                if 0 <= lf < after:
+                    lf = find(b"\n", after)
+                if 0 <= cr < after:
+                    cr = find(b"\r", after)
+        if start == end:
+            del buf[:]
+            start = seen = 0
+        elif start and start >= end - start:
+            del buf[:start]
+            lf = lf - start if lf >= 0 else -1
+            cr = cr - start if cr >= 0 else -1
+            seen -= start
+            start = 0
+    if cr >= 0:  # a CR that ended the stream ended its line
+        str(buf[start:cr], "utf-8", "replace")
+        lines += 1
+    return lines
+
+
+def _physical_floor_target() -> Target:
+    return Target(
+        name="physical floor",
+        kind="physical",
+        version="-",
+        how="bytearray += chunk; bytearray.find LF and CR (each from where it last stopped); "
+        "str(memoryview slice, 'utf-8', 'replace') per complete line; keeps nothing",
+        drive=physical_floor,
+        collect=lambda _chunks: [],
+    )
+
+
 # --- the registry ------------------------------------------------------------------
 
 
@@ -613,4 +713,5 @@ def load_targets(baseline: Target | None = None) -> tuple[list[Target], dict[str
             missing[name] = target
     targets.append(_floor({"tiny": _floor_tiny_tuples, "llm": _floor_llm_tuples}, "floor (tuples)"))
     targets.append(_floor({"tiny": _floor_tiny_events, "llm": _floor_llm_events}, "floor (Event)"))
+    targets.append(_physical_floor_target())
     return targets, missing

@@ -15,8 +15,12 @@ once on every cell (workload x chunk size), in an order that rotates from
 round to round, so that a busy machine slows them all alike. Before any
 timing, each target's events on each cell are compared with ssec_proto's
 (type, data, last event ID); a target that differs is reported as wrong on
-that cell and not timed there. Peak memory on ``large`` comes from a separate,
-untimed run under ``tracemalloc``.
+that cell and not timed there. The physical floor
+(:func:`benchmarks.peers.physical_floor`: lines found with ``bytearray.find`` and
+decoded, nothing else) is timed in the same rounds but neither gated nor
+counted as a peer; where ssec_proto misses issue 14's ratio to the fastest
+peer, running at 80% or more of that floor meets the cell. Peak memory on
+``large`` comes from a separate, untimed run under ``tracemalloc``.
 
 ``--baseline REF`` adds the decoder of git commit ``REF`` (see
 :mod:`benchmarks.baseline`) to the peer comparison as one more target, timed
@@ -84,6 +88,9 @@ MEMORY_WORKLOAD = "large"
 #: The bar of issue 14 (the compiled decoder): 3x the fastest peer at 1 MiB,
 #: 4 KiB and 64 B, 2x at 1 B (issue 5's, for the pure decoder, was 2x and 1x).
 GOAL_RATIO = {MiB: 3.0, 4 * KiB: 3.0, 64: 3.0, ONE_BYTE: 2.0}
+#: Issue 14's way out where a ratio cannot be met: ssec_proto at this fraction
+#: of the physical floor's throughput, measured in the same run.
+FLOOR_SHARE = 0.8
 
 
 def chunk_label(size: int) -> str:
@@ -201,7 +208,7 @@ def _time_once(target: Target, cell: Cell) -> float:
     start = time.perf_counter()
     count = target.drive(cell.chunks)
     seconds = time.perf_counter() - start
-    if count != cell.nevents:
+    if target.yields_events and count != cell.nevents:
         raise AssertionError(
             f"{target.name} on {cell.workload.name}/{chunk_label(cell.chunk_size)}: "
             f"{count} events when timed, {cell.nevents} expected"
@@ -254,7 +261,10 @@ def _gate_all(
                 + _diff(cell.workload.expected, reference)
             )
         for target in targets:
-            if target.applies_to(cell.workload.name):
+            if not target.yields_events:
+                # The physical floor decodes lines, not events: nothing to compare.
+                results[_key(cell, target)] = Result("ok")
+            elif target.applies_to(cell.workload.name):
                 result = _gate(target, cell, reference)
                 results[_key(cell, target)] = result
                 if result.status != "ok":
@@ -389,6 +399,24 @@ def _fastest_peer(run: Run, cell: Cell) -> tuple[Target, float] | None:
     return best
 
 
+def _physical_floor(run: Run, cell: Cell) -> float | None:
+    """The physical floor's median seconds on ``cell``, if it was timed there."""
+    for target in run.targets:
+        result = run.result(cell, target)
+        if target.kind == "physical" and result is not None and result.seconds:
+            return _median(result)
+    return None
+
+
+def _floor_share(run: Run, cell: Cell) -> float | None:
+    """ssec_proto's median throughput over the physical floor's on ``cell``."""
+    floor = _physical_floor(run, cell)
+    mine = run.result(cell, run.targets[0])
+    if floor is None or mine is None or not mine.seconds:
+        return None
+    return floor / _median(mine)
+
+
 def _ratio(best_seconds: float, seconds: float) -> str:
     return f"{best_seconds / seconds:.2f}x"
 
@@ -421,7 +449,10 @@ def versus_peers(run: Run, *, goals: bool = True) -> list[str]:
     """The "Ours vs the fastest correct peer" table.
 
     With ``goals``, each cell that meets the project's goal (``GOAL_RATIO``)
-    says so, and a line counts them: that is for ``benchmarks/README.md``.
+    says so, and a line counts them: that is for ``benchmarks/README.md``. A
+    cell short of its ratio where ssec_proto runs at ``FLOOR_SHARE`` or more of
+    the physical floor's throughput is marked "at the floor" and counts as
+    met, as issue 14 allows.
     Without, a line says what a user gets, per chunk size: that is for
     ``docs/comparison.md``.
     """
@@ -443,10 +474,14 @@ def versus_peers(run: Run, *, goals: bool = True) -> list[str]:
                 continue
             ratio = best[1] / _median(mine)
             ratios[chunk_size].append(ratio)
-            ok = ratio >= GOAL_RATIO[chunk_size]
-            met += ok
+            note = ""
+            if ratio >= GOAL_RATIO[chunk_size]:
+                note = " (goal met)"
+            elif (share := _floor_share(run, cell)) is not None and share >= FLOOR_SHARE:
+                note = f" (at the floor: {share:.0%} of it)"
+            met += bool(note)
             total += 1
-            row.append(f"{ratio:.2f}x vs {best[0].name}" + (" (goal met)" if ok and goals else ""))
+            row.append(f"{ratio:.2f}x vs {best[0].name}" + (note if goals else ""))
         out.append("| " + " | ".join(row) + " |")
     out.append("")
     if goals:
@@ -464,6 +499,38 @@ def versus_peers(run: Run, *, goals: bool = True) -> list[str]:
         f"correct peer, it decoded {'; '.join(spans)}."
     )
     return out
+
+
+def physical_floor_rows(run: Run) -> list[str]:
+    """The table of ssec_proto against the physical floor, per cell (empty without it)."""
+    rows: list[str] = []
+    for cell in run.cells:
+        floor = _physical_floor(run, cell)
+        mine = run.result(cell, run.targets[0])
+        if floor is None or mine is None or not mine.seconds:
+            continue
+        share = floor / _median(mine)
+        best = _fastest_peer(run, cell)
+        if best is None:
+            verdict = "-"
+        elif best[1] / _median(mine) >= GOAL_RATIO[cell.chunk_size]:
+            verdict = "ratio met"
+        elif share >= FLOOR_SHARE:
+            verdict = "met at the floor"
+        else:
+            verdict = "**not met**"
+        rows.append(
+            f"| {cell.workload.name} | {chunk_label(cell.chunk_size)} "
+            f"| {_sig(cell.nbytes / floor / 1e6)} | {_sig(cell.nbytes / _median(mine) / 1e6)} "
+            f"| {share:.0%} | {verdict} |"
+        )
+    if not rows:
+        return []
+    return [
+        "| workload | chunk | physical floor MB/s | ssec_proto MB/s | ssec_proto / floor | goal |",
+        "|---|---|---:|---:|---:|---|",
+        *rows,
+    ]
 
 
 def versus_baseline(run: Run) -> list[str]:
@@ -568,7 +635,9 @@ def render(run: Run, *, level: int = 1, command: str | None = None) -> str:
     add(
         "ssec_proto's median throughput divided by the fastest correct peer's on the same "
         "cell (above 1 means ssec_proto is faster), and that peer. "
-        "Goal (issue 14): at least 3x at 1 MiB, 4 KiB and 64 B chunks, at least 2x at 1 B. "
+        "Goal (issue 14): at least 3x at 1 MiB, 4 KiB and 64 B chunks, at least 2x at 1 B; "
+        f"a cell short of that is met *at the floor* when ssec_proto runs at {FLOOR_SHARE:.0%} "
+        "or more of the physical floor's throughput in the same run (next section). "
         "ssec_proto is `ssec_proto.Decoder`, the compiled decoder where it is built (see "
         "Targets); `ssec_proto (pure)`, when listed, is the pure-Python one, not a peer."
     )
@@ -576,6 +645,22 @@ def render(run: Run, *, level: int = 1, command: str | None = None) -> str:
     out.extend(versus_peers(run))
     add("")
     ours = run.targets[0]
+
+    floor_rows = physical_floor_rows(run)
+    if floor_rows:
+        add(f"{h2} The physical floor")
+        add("")
+        add(
+            "The physical floor locates every complete line with `bytearray.find` (LF, CR LF, "
+            "CR) and decodes it to str, keeping nothing else: the work no decoder can skip. It "
+            "is timed in the same rounds as the other targets and is neither a peer nor gated "
+            "(it yields no events). Per cell: its median MB/s, ssec_proto's, and ssec_proto's "
+            f"throughput as a share of it ({FLOOR_SHARE:.0%} or more meets a cell that misses "
+            "its ratio to the fastest peer)."
+        )
+        add("")
+        out.extend(floor_rows)
+        add("")
 
     floors = [t for t in run.targets if t.kind == "floor"]
     floor_cells = [c for c in run.cells if any(f.applies_to(c.workload.name) for f in floors)]
@@ -659,10 +744,11 @@ def render(run: Run, *, level: int = 1, command: str | None = None) -> str:
                 med = _median(result)
                 rates = [cell.nbytes / s / 1e6 for s in result.seconds]
                 versus = _ratio(best[1], med) if best else "-"
+                events = _rate(cell.nevents / med) if target.yields_events else "-"
                 add(
                     f"| {label} | {name} | {_sig(cell.nbytes / med / 1e6)} "
                     f"| {_sig(min(rates))}-{_sig(max(rates))} "
-                    f"| {_rate(cell.nevents / med)} | {versus} |"
+                    f"| {events} | {versus} |"
                 )
     add("")
 
