@@ -73,6 +73,10 @@ class Target:
         known_issues: Per workload, the cause of wrong output found by
             reading the code, shown next to the measured difference when the
             correctness gate fails.
+        memory_drive: As ``drive``, for the peak-memory measurement, where
+            the target has a way to hand out events one at a time that
+            ``drive`` does not use (ssec_proto's ``Decoder.iter_feed``);
+            ``None``: ``drive``.
     """
 
     name: str
@@ -83,6 +87,7 @@ class Target:
     collect: Callable[[Chunks], list[Expected]]
     workloads: frozenset[str] | None = None
     known_issues: dict[str, str] = field(default_factory=dict)
+    memory_drive: Callable[[Chunks], int] | None = None
 
     def applies_to(self, workload: str) -> bool:
         """Whether this target runs on ``workload`` at all."""
@@ -131,6 +136,16 @@ def _ssec_drive(chunks: Chunks, decoder_class: Callable[[], Any] = Decoder) -> i
     n = 0
     for chunk in chunks:
         for _ in feed(chunk):
+            n += 1
+    return n
+
+
+def _ssec_drive_lazily(chunks: Chunks, decoder_class: Callable[[], Any] = Decoder) -> int:
+    """As `_ssec_drive`, through ``Decoder.iter_feed``: a chunk's events one at a time."""
+    iter_feed = decoder_class().iter_feed
+    n = 0
+    for chunk in chunks:
+        for _ in iter_feed(chunk):
             n += 1
     return n
 
@@ -688,6 +703,7 @@ def load_targets(baseline: Target | None = None) -> tuple[list[Target], dict[str
             how=f"Decoder().feed(chunk) for every chunk ({DECODER_IMPLEMENTATION} decoder)",
             drive=_ssec_drive,
             collect=adapt_ssec_proto,
+            memory_drive=_ssec_drive_lazily,
         )
     ]
     if baseline is not None:
@@ -702,6 +718,7 @@ def load_targets(baseline: Target | None = None) -> tuple[list[Target], dict[str
                 how="ssec_proto._decoder.Decoder().feed(chunk) (the pure-Python decoder)",
                 drive=lambda chunks: _ssec_drive(chunks, PureDecoder),
                 collect=lambda chunks: adapt_ssec_proto(chunks, PureDecoder),
+                memory_drive=lambda chunks: _ssec_drive_lazily(chunks, PureDecoder),
             )
         )
     missing: dict[str, str] = {}

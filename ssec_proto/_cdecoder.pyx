@@ -19,6 +19,10 @@ decodes as the lines would one by one), its type, its id, and comments for
 `on_comment`. The line under way and the data of the open event are kept in
 C buffers, bounded by the limits.
 
+`iter_feed()` runs the same scan lazily: the chunk is kept as pending input
+with the offset reached, and each step of its iterator resumes the scan
+there and stops it right after the next dispatch that makes an event.
+
 Safety: every index stays within the buffers it reads (the scan reads
 `[0, n)` of the chunk it holds a reference to, and the buffers grow before
 they are written). A callback (`on_comment`) that calls back into the same
@@ -27,6 +31,7 @@ the scan.
 """
 
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
+from cpython.list cimport PyList_GET_SIZE
 from cpython.mem cimport PyMem_Free, PyMem_Realloc
 from cpython.unicode cimport PyUnicode_DecodeUTF8
 from libc.string cimport memchr, memcmp, memcpy, memmove
@@ -135,6 +140,18 @@ cdef class Decoder:
     # What feed() returns or raises.
     cdef list _events
     cdef object _limit_error, _comment_error
+    # What iter_feed() keeps: the events decoded and not yet handed out,
+    # oldest last (so that pop() takes it); the pending input (None for
+    # none) and the offset the scan has reached in it; whether the iterator
+    # of call number _turn may still take that input.
+    cdef list _queue
+    cdef bytes _pending
+    cdef Py_ssize_t _pos, _turn
+    cdef bint _lazy
+    # Where the scan of the pending input found the next LF and CR (see
+    # _scan()), so that a resumed scan does not search the rest of the input
+    # for them again at each event: -1 for not yet.
+    cdef Py_ssize_t _next_lf, _next_cr
 
     def __cinit__(self, *args, **kwargs):
         self._line = NULL
@@ -142,6 +159,11 @@ cdef class Decoder:
         self._line_len = self._line_cap = 0
         self._data_len = self._data_cap = 0
         self._events = []
+        self._queue = []
+        self._pending = None
+        self._pos = 0
+        self._turn = 0
+        self._lazy = False
         self._event_type = _EMPTY
         self._id_buffer = _EMPTY
         self._last_event_id = _EMPTY
@@ -218,6 +240,11 @@ cdef class Decoder:
         """Prepare for a new connection (a new stream); see the pure decoder."""
         if self._busy:
             raise RuntimeError("Decoder.reset() called from its own on_comment callback")
+        # The input an iter_feed() iterator left is discarded (the events it
+        # found wait for the next call, as feed()'s do).
+        self._unqueue()
+        self._lazy = False
+        self._pending = None
         self._new_block()
         self._restart()
         if self._line_cap > _KEEP:
@@ -256,6 +283,8 @@ cdef class Decoder:
             raise RuntimeError("Decoder.feed() called from its own on_comment callback")
         self._busy = True
         try:
+            if self._lazy:
+                self._settle()
             self._take(chunk)
         finally:
             self._busy = False
@@ -264,6 +293,121 @@ cdef class Decoder:
             self._events = []
             return events
         return self._finish()
+
+    def iter_feed(self, data):
+        """Consume a chunk of the stream lazily: an iterator over the events it completes.
+
+        The same semantics as the pure decoder's (see
+        [iter_feed][ssec_proto.Decoder.iter_feed]).
+
+        Args:
+            data: The next bytes of the response body, of any length
+                (including empty).
+
+        Returns:
+            An iterator over the events whose blank line is in this chunk (or
+            in the input an earlier call left pending), in stream order.
+
+        Raises:
+            TypeError: If `data` is not bytes-like (e.g. a `str`).
+        """
+        cdef bytes chunk
+        cdef Py_ssize_t at
+        cdef _Events iterator
+        if type(data) is bytes:
+            chunk = <bytes>data
+        else:
+            chunk = _as_bytes(data)
+        if self._busy:
+            raise RuntimeError("Decoder.iter_feed() called from its own on_comment callback")
+        if self._events:
+            # Events an on_comment exception left: handed out first.
+            self._events.reverse()
+            self._events.extend(self._queue)
+            self._queue = self._events
+            self._events = []
+        self._next_lf = self._next_cr = -1
+        if self._pending is not None:
+            # What an earlier iterator left (never empty): first.
+            self._pending = self._pending[self._pos:] + chunk
+            self._pos = 0
+        else:
+            self._busy = True
+            try:
+                at = self._start(chunk)
+            finally:
+                self._busy = False
+            if at < PyBytes_GET_SIZE(chunk):
+                self._pending = chunk
+                self._pos = at
+        # A new call: an earlier call's iterator, if still running, ends.
+        self._turn += 1
+        self._lazy = True
+        iterator = _Events.__new__(_Events)
+        iterator._decoder = self
+        iterator._turn = self._turn
+        return iterator
+
+    cdef object _next_event(self, Py_ssize_t turn):
+        """The next event of the iter_feed() call number `turn` (None: no more)."""
+        cdef bytes chunk
+        cdef Py_ssize_t at, n
+        if not self._lazy or turn != self._turn:
+            # A later call took the pending input over.
+            return None
+        if self._queue:
+            return self._queue.pop()
+        if self._busy:
+            raise RuntimeError(
+                "a Decoder.iter_feed() iterator advanced from its own on_comment callback"
+            )
+        if self._pending is not None:
+            chunk = self._pending
+            n = PyBytes_GET_SIZE(chunk)
+            self._busy = True
+            try:
+                at = self._scan(PyBytes_AS_STRING(chunk), n, self._pos, True)
+            except BaseException:
+                # Out of on_comment (not an Exception, which waits for the
+                # end of the call) or out of memory: the rest of the input
+                # is lost, as the rest of its chunk is in feed().
+                self._pending = None
+                self._lazy = False
+                raise
+            finally:
+                self._busy = False
+            if at < n:
+                self._pos = at
+            else:
+                self._pending = None
+            if PyList_GET_SIZE(self._events):
+                # The scan stopped right after this event's dispatch.
+                return self._events.pop()
+        # The end of the call: feed()'s, with every event handed out.
+        self._lazy = False
+        if self._limit_error is None and self._comment_error is None:
+            return None
+        return self._finish()
+
+    cdef int _unqueue(self) except -1:
+        """Put the events iter_feed() has not handed out back where feed() takes them."""
+        if self._queue:
+            self._queue.reverse()
+            self._queue.extend(self._events)
+            self._events = self._queue
+            self._queue = []
+        return 0
+
+    cdef int _settle(self) except -1:
+        """End the iter_feed() call under way: decode at once the input it left."""
+        cdef bytes chunk
+        self._lazy = False
+        self._unqueue()
+        if self._pending is not None:
+            chunk = self._pending
+            self._pending = None
+            self._scan(PyBytes_AS_STRING(chunk), PyBytes_GET_SIZE(chunk), self._pos, False)
+        return 0
 
     cdef object _finish(self):
         events = self._events
@@ -279,9 +423,14 @@ cdef class Decoder:
         raise limit_error
 
     cdef int _take(self, bytes chunk) except -1:
+        self._scan(PyBytes_AS_STRING(chunk), PyBytes_GET_SIZE(chunk), self._start(chunk), False)
+        return 0
+
+    cdef Py_ssize_t _start(self, bytes chunk) except -1:
+        """The BOM step: where in `chunk` the scan starts (its length: nowhere)."""
         cdef const char *p = PyBytes_AS_STRING(chunk)
         cdef Py_ssize_t n = PyBytes_GET_SIZE(chunk)
-        cdef Py_ssize_t skip = 0, have, want
+        cdef Py_ssize_t have, want
         cdef char head[3]
         if self._at_start:
             # "The UTF-8 decode algorithm strips one leading UTF-8 Byte Order
@@ -292,18 +441,19 @@ cdef class Decoder:
             if memcmp(self._head, PyBytes_AS_STRING(_BOM), have + want) == 0:
                 if have + want < 3:
                     self._head_len = have + want
-                    return 0
+                    return n
                 # The BOM: dropped.
                 self._at_start = False
                 self._head_len = 0
-                return self._scan(p + want, n - want)
-            # No BOM: the held bytes first, then the chunk.
+                return want
+            # No BOM: the held bytes first (a part of a BOM, so no line ends
+            # there and nothing is dispatched), then the chunk.
             self._at_start = False
             self._head_len = 0
             if have:
                 memcpy(head, self._head, have)
-                self._scan(head, have)
-        return self._scan(p, n)
+                self._scan(head, have, 0, False)
+        return 0
 
     cdef int _append_line(self, const char *p, Py_ssize_t n) except -1:
         cdef Py_ssize_t need = self._line_len + n
@@ -320,22 +470,33 @@ cdef class Decoder:
         self._line_len = need
         return 0
 
-    cdef int _scan(self, const char *p, Py_ssize_t n) except -1:
-        """Cut `p[0:n]` into lines and apply the rules to each complete one."""
-        cdef Py_ssize_t i = 0, e, lf, cr, nxt, total
+    cdef Py_ssize_t _scan(self, const char *p, Py_ssize_t n, Py_ssize_t i, bint lazy) except -1:
+        """Cut `p[i:n]` into lines and apply the rules to each complete one.
+
+        Returns where it stopped: `n`, or with `lazy`, just after the line
+        whose dispatch made an event (the list of events is empty before).
+        A lazy scan is of the pending input, and resumes with the LF and CR
+        that the one before found.
+        """
+        cdef Py_ssize_t e, lf, cr, nxt, total
         cdef const char *hit
-        if n == 0:
-            return 0
+        if i >= n:
+            return n
         if self._skip_lf:
             # The previous chunk ended with CR: an LF opening this one is the
-            # second half of a CR LF pair.
+            # second half of a CR LF pair. (A lazy scan resumes just after a
+            # line ending that it consumed whole, so never with this set.)
             self._skip_lf = False
-            if p[0] == b'\n':
-                i = 1
+            if p[i] == b'\n':
+                i += 1
         # The next LF and CR at or after i (n for none), found with memchr
         # and looked for again only once passed: linear in n.
-        lf = -1
-        cr = -1
+        if lazy:
+            lf = self._next_lf
+            cr = self._next_cr
+        else:
+            lf = -1
+            cr = -1
         while i < n:
             if lf < i:
                 hit = <const char *>memchr(p + i, b'\n', n - i)
@@ -347,16 +508,16 @@ cdef class Decoder:
             if e == n:
                 # The line under way.
                 if self._dropping:
-                    return 0
+                    return n
                 if self._line_len + (n - i) > self._max_line:
                     # Over max_line_size already: its block goes now (this
                     # call raises), and the rest of the line as it arrives.
                     self._line_len = 0
                     self._dropping = True
                     self._too_long()
-                    return 0
+                    return n
                 self._append_line(p + i, n - i)
-                return 0
+                return n
             if p[e] == b'\r':
                 if e + 1 < n:
                     nxt = e + 2 if p[e + 1] == b'\n' else e + 1
@@ -389,7 +550,12 @@ cdef class Decoder:
                         self._line = NULL
                         self._line_cap = 0
             i = nxt
-        return 0
+            if lazy and PyList_GET_SIZE(self._events):
+                # An event: iter_feed() hands it out before scanning on.
+                self._next_lf = lf
+                self._next_cr = cr
+                return i
+        return n
 
     cdef int _too_long(self) except -1:
         """A line over max_line_size: the block goes (unless it is going already)."""
@@ -608,6 +774,9 @@ cdef class Decoder:
             list(self._events),
             self._limit_error,
             self._comment_error,
+            list(self._queue),
+            b"" if self._pending is None else self._pending[self._pos:],
+            self._lazy,
         )
 
     def _debug_held(self):
@@ -616,6 +785,22 @@ cdef class Decoder:
             self._line_len,
             len(_decode(self._data, self._data_len)) if self._has_data else 0,
         )
+
+
+cdef class _Events:
+    """The iterator `Decoder.iter_feed()` returns: each step decodes up to an event."""
+
+    cdef Decoder _decoder
+    cdef Py_ssize_t _turn
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        event = self._decoder._next_event(self._turn)
+        if event is None:
+            raise StopIteration
+        return event
 
 
 ssec_present_as(Decoder, "ssec_proto.Decoder")

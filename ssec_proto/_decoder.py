@@ -24,6 +24,12 @@ once). So the framing has two modes:
 
 A chunk is framed a piece of `Tuning.piece` bytes at a time, so that what
 one call allocates is bounded by the piece and the limits, not by the chunk.
+
+`Decoder.iter_feed()` frames lazily: it keeps the chunk as pending input
+and, each time its iterator is advanced, frames the next piece's bytes up to
+and including the next blank line only (`_next_event()`), so the state
+(`last_event_id`, `retry`, the comments shown) is always that of the stream
+up to the event just handed out, and the rest of the chunk waits unparsed.
 """
 
 from __future__ import annotations
@@ -36,7 +42,7 @@ from ._interpreter import Interpreter
 from ._lines import LineEndings, to_lf
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterator
 
     from ._events import Event
 
@@ -144,6 +150,10 @@ class Decoder:
             next `feed()` call, which returns them ahead of its own (or raises
             that error with them all); `feed(b"")` collects them.
 
+    For a chunk that completes many large events,
+    [iter_feed][ssec_proto.Decoder.iter_feed] hands them out one at a time
+    instead of in a list.
+
     Raises:
         ValueError: If a limit is not positive or `last_event_id` is
             invalid.
@@ -158,9 +168,15 @@ class Decoder:
         "_held_limit",
         "_hold",
         "_interpreter",
+        "_lazy",
+        "_lf",
+        "_lf_pos",
         "_line_limit",
         "_max_line",
         "_piece",
+        "_queue",
+        "_raw",
+        "_raw_pos",
     )
 
     #: The route thresholds (see `Tuning`); a test subclass may override it.
@@ -204,6 +220,15 @@ class Decoder:
         # Nothing is held yet; reset() sets up the rest.
         self._buf = bytearray(_HEAD)
         self._held = False
+        # What iter_feed() keeps (see _next_event()): the events decoded and
+        # not yet handed out, oldest last (so that pop() takes it); the token
+        # of the call whose iterator may take the pending input (None once
+        # no call's may); the pending input, raw (not yet through
+        # LineEndings) and LF-only (not yet framed), each from its offset.
+        self._queue: list[Event] = []
+        self._lazy: object | None = None
+        self._raw = self._lf = b""
+        self._raw_pos = self._lf_pos = 0
         self.reset()
 
     @property
@@ -245,7 +270,15 @@ class Decoder:
         events an `on_comment` exception left for the next `feed()` call.
         Also call it when a stream ends: per the spec, an event whose blank
         line never arrived is discarded.
+
+        The input an [iter_feed][ssec_proto.Decoder.iter_feed] iterator left
+        undecoded is discarded too (that iterator ends); the events and
+        errors it had found still wait for the next call.
         """
+        self._unqueue()
+        self._lazy = None
+        self._raw = self._lf = b""
+        self._raw_pos = self._lf_pos = 0
         if self._held:
             # The complete lines of an open block held back: a retry field
             # among them takes effect at once (see retry), so apply them all
@@ -324,6 +357,9 @@ class Decoder:
 
     def _feed(self, data: bytes) -> list[Event]:
         """Frame a chunk the short way leaves: a piece at a time, all the rules."""
+        if self._lazy is not None:
+            # (iter_feed() turns the short way off until its call ends.)
+            self._settle()
         piece = self._piece
         if len(data) <= piece:
             data = self._eol.feed(data)
@@ -336,6 +372,170 @@ class Decoder:
             self._eol.settled and not self._dropping and self._interpreter.on_comment is None
         )
         return self._finish()
+
+    def iter_feed(self, data: bytes | bytearray | memoryview) -> Iterator[Event]:
+        """Consume a chunk of the stream lazily: an iterator over the events it completes.
+
+        The same events as [feed][ssec_proto.Decoder.feed], one at a time:
+        each step of the iterator decodes the chunk up to the next event's
+        blank line, and no further, so that a chunk that completes many
+        large events holds about one of them in memory at a time, not all.
+        The decoder's state keeps pace: after an event is handed out,
+        [last_event_id][ssec_proto.Decoder.last_event_id] is its ID (the ID
+        to resume after it), and `retry` and the comments shown to
+        `on_comment` are those of the stream up to its blank line.
+
+        ```python
+        for chunk in chunks:
+            for event in decoder.iter_feed(chunk):
+                ...
+        ```
+
+        The chunk is taken at once (a `TypeError` is raised here, not when
+        iterating), and nothing is lost if the iterator is not run to the
+        end: what it has not decoded stays pending, and the next call
+        (`feed()` or `iter_feed()`) decodes it first, ahead of its own
+        chunk; that call also ends this iterator.
+        [reset][ssec_proto.Decoder.reset] discards it. The iterator first
+        hands out the events an `on_comment` exception left from an earlier
+        `feed()` call.
+
+        Errors come where `feed()` raises them, at the end of the chunk:
+        once the iterator has handed out every event, it raises the first
+        exception `on_comment` raised while it decoded, or else the first
+        limit error ([LineTooLong][ssec_proto.LineTooLong] or
+        [EventTooLarge][ssec_proto.EventTooLarge]), whose `.events` is then
+        empty: every event was handed out (as with `feed()`, the offending
+        event is discarded and the events after it are not). As with
+        `feed()`, a limit error found in a chunk whose `on_comment` raised
+        waits for the next call; so does any error found before an iterator
+        was left unfinished.
+
+        Args:
+            data: The next bytes of the response body, of any length
+                (including empty).
+
+        Returns:
+            An iterator over the events whose blank line is in this chunk (or
+            in the input an earlier call left pending), in stream order.
+
+        Raises:
+            TypeError: If `data` is not bytes-like (e.g. a `str`).
+        """
+        data = _as_bytes(data)
+        # Events an on_comment exception left (if any): handed out first.
+        interpreter = self._interpreter
+        events = interpreter.events
+        interpreter.events = []
+        events.reverse()
+        self._queue[:0] = events
+        # The input an earlier iterator left (if any), then the chunk. (A
+        # bytes object plus an empty one is that object: no copy.)
+        self._raw = self._raw[self._raw_pos :] + data
+        self._raw_pos = 0
+        # The short way of feed() frames at once: off until the call ends.
+        self._fast = False
+        # A new token: an earlier call's iterator, if still running, ends.
+        self._lazy = token = object()
+        return self._events_of(token)
+
+    def _events_of(self, token: object) -> Iterator[Event]:
+        """The iterator of the `iter_feed()` call whose token is `token`."""
+        while self._lazy is token:
+            event = self._next_event()
+            if event is None:
+                break
+            yield event
+        else:
+            # A later call took the pending input over.
+            return
+        # The end of the call: feed()'s, with every event handed out.
+        self._lazy = None
+        self._fast = (
+            self._eol.settled and not self._dropping and self._interpreter.on_comment is None
+        )
+        self._finish()
+
+    def _next_event(self) -> Event | None:
+        """Frame the pending input up to the next event; return it (`None`: all framed).
+
+        The pending input is framed a piece at a time, as `_feed()` frames a
+        chunk, and each piece up to and including its next blank line at a
+        time: only a blank line dispatches, so each step dispatches one event
+        at most, and the state is that of the stream up to it.
+        """
+        queue = self._queue
+        interpreter = self._interpreter
+        while not queue:
+            lf = self._lf
+            pos = self._lf_pos
+            if pos >= len(lf):
+                raw = self._raw
+                start = self._raw_pos
+                if start >= len(raw):
+                    return None
+                self._raw_pos = start + self._piece
+                self._lf = self._eol.feed(raw[start : start + self._piece])
+                self._lf_pos = 0
+                continue
+            if lf[pos] == 10 and self._buf[-1] == 10:
+                # The line under way is empty, so this LF ends a blank line.
+                # (Or it ends the rest of a line over max_line_size, which is
+                # being dropped: a step that dispatches nothing, harmless.)
+                end = pos + 1
+            else:
+                end = lf.find(b"\n\n", pos)
+                end = len(lf) if end < 0 else end + 2
+            self._lf_pos = end
+            data = lf[pos:end]
+            # The pending input is taken out while this is framed, and put
+            # back after: if on_comment raises other than an Exception (which
+            # waits for the end of the call), or memory runs out, the rest of
+            # the input is lost, as the rest of its chunk is in feed().
+            token = self._lazy
+            raw = self._raw
+            self._lazy = None
+            self._raw = self._lf = b""
+            if 10 in data or self._dropping or interpreter.on_comment is not None:
+                self._take(data)
+            else:
+                # The middle of a line: as in feed()'s short way, the buffer
+                # is framed only past its bound (framing it at each step
+                # would look at the whole line under way each time).
+                buf = self._buf
+                buf += data
+                if len(buf) > self._hold:
+                    self._frame(len(buf) - len(data) - 1)
+            self._lazy = token
+            self._raw = raw
+            self._lf = lf
+            if interpreter.events:
+                queue = interpreter.events
+                interpreter.events = []
+                queue.reverse()
+                self._queue = queue
+        return queue.pop()
+
+    def _unqueue(self) -> None:
+        """Put the events `iter_feed()` has not handed out back where `feed()` takes them."""
+        queue = self._queue
+        self._queue = []
+        queue.reverse()
+        self._interpreter.events[:0] = queue
+
+    def _settle(self) -> None:
+        """End the `iter_feed()` call under way: frame at once the input it left."""
+        self._lazy = None
+        self._unqueue()
+        lf = self._lf[self._lf_pos :]
+        raw = self._raw[self._raw_pos :]
+        self._raw = self._lf = b""
+        self._raw_pos = self._lf_pos = 0
+        if lf:
+            self._take(lf)
+        piece = self._piece
+        for start in range(0, len(raw), piece):
+            self._take(self._eol.feed(raw[start : start + piece]))
 
     def _take(self, data: bytes) -> None:
         """Frame bytes whose lines all end with LF (at most a piece of them)."""

@@ -8,6 +8,10 @@ to the compiled decoder, the pure one (at small random route thresholds)
 and the spec-literal reference, with and without limits and a comment
 callback, and insists on the same events, errors, comments and state.
 
+The same for `iter_feed()`: both decoders, fed the same way with random
+early stops, hand out the same events with the same state after each, show
+the same comments between them and raise the same errors.
+
 `SSEC_PROTO_EXAMPLES` raises the example count (`.ci/run` and
 `benchmarks/fuzz.py` use it to run the differential property long).
 """
@@ -38,6 +42,7 @@ try:
 except ImportError:  # pragma: no cover - where the extension is not built
     CompiledDecoder = None  # type: ignore[assignment,misc]
 from .test_properties import any_bytes, limited_input, tunings
+from .test_properties import calls as lazy_calls
 
 EXAMPLES = int(os.environ.get("SSEC_PROTO_EXAMPLES", "300"))
 
@@ -103,6 +108,28 @@ def test_a_callback_that_feeds_its_own_decoder_is_refused() -> None:
     assert decoder.feed(b"") == [ssec_proto.Event(data="a")]
     with pytest.raises(RuntimeError, match="reset"):
         decoder.feed(b": reset\n")
+
+
+@needs_compiled
+def test_a_callback_that_iterates_its_own_decoder_is_refused() -> None:
+    decoder: CompiledDecoder
+    iterator: Any = None
+
+    def on_comment(text: str) -> None:
+        if text == "call":
+            decoder.iter_feed(b"data: again\n\n")
+        else:
+            next(iterator)
+
+    decoder = CompiledDecoder(on_comment=on_comment)
+    # Refused like feed(): the RuntimeError is what on_comment raised, at the
+    # end of the chunk, after its events.
+    iterator = decoder.iter_feed(b": call\ndata: a\n\n: next\ndata: b\n\n")
+    assert next(iterator) == ssec_proto.Event(data="a")
+    assert next(iterator) == ssec_proto.Event(data="b")
+    with pytest.raises(RuntimeError, match="iter_feed"):
+        next(iterator)
+    assert decoder.feed(b"data: c\n\n") == [ssec_proto.Event(data="c")]
 
 
 @needs_compiled
@@ -196,3 +223,50 @@ def test_long_lines_agree_with_the_pure_decoder(seed: int) -> None:
             [{}, {"max_line_size": 100000}, {"max_event_size": 200000}]
         )
         assert run(CompiledDecoder(**options), chunks) == run(PureDecoder(**options), chunks)
+
+
+# --- Differential: iter_feed() of both decoders, step by step ----------------------
+
+
+def run_lazily(decoder: Any, chunks: list[bytes], plan: list[Any], log: list[Any]) -> None:
+    """Feed every chunk as `plan` says (see test_lazy.py's `calls`); log each step."""
+    for chunk, how in zip([*chunks, b""], [*plan, None], strict=True):
+        try:
+            if how == "feed":
+                log.append(("events", decoder.feed(chunk)))
+            else:
+                iterator = decoder.iter_feed(chunk)
+                for handed, event in enumerate(iterator if how != 0 else (), 1):
+                    # After each event: the state, and (in the log) the
+                    # comments shown before it.
+                    log.append(("event", event, decoder.last_event_id, decoder.retry))
+                    if handed == how:
+                        break
+        except LimitExceeded as exc:
+            log.append((type(exc).__name__, exc.limit, exc.events))
+        except ValueError as exc:  # what on_comment raised
+            log.append(("comment error", exc.args))
+        log.append(("call", decoder.last_event_id, decoder.retry))
+
+
+@needs_compiled
+@settings(max_examples=EXAMPLES, deadline=None)
+@given(st.data(), st.one_of(any_bytes, limited_input), tunings, limits, st.booleans())
+def test_compiled_and_pure_iter_feed_agree_step_by_step(
+    data: st.DataObject, raw: bytes, tuning: Tuning, options: dict[str, Any], listening: bool
+) -> None:
+    chunks = data.draw(chunkings(raw), label="chunks")
+    plan = data.draw(st.lists(lazy_calls, min_size=len(chunks), max_size=len(chunks)), label="plan")
+    logs: list[list[Any]] = []
+    for factory in (CompiledDecoder, _pure(tuning)):
+        log: list[Any] = []
+
+        def on_comment(text: str, log: list[Any] = log) -> None:
+            log.append(("comment", text))
+            if text == "x":
+                raise ValueError(text)
+
+        extra: dict[str, Any] = {"on_comment": on_comment} if listening else {}
+        run_lazily(factory(**options, **extra), chunks, plan, log)
+        logs.append(log)
+    assert logs[0] == logs[1]

@@ -30,7 +30,7 @@ from . import reference
 from .helpers import DECODERS, held_data_size, held_line_size, state
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
+    from collections.abc import Callable, Iterator, Sequence
     from typing import TypeGuard
 
     from ssec_proto.strategies import Stream
@@ -704,3 +704,160 @@ def test_retry_values_follow_the_documented_rule(value: str, int_max_str_digits:
     assert retry == (int(value) if valid else 3)
     assert events == [Event(data="x", retry=retry if valid else None)]
     assert (events, last_event_id, retry) == reference.decode(raw)
+
+
+# -- 11. iter_feed(): feed()'s events, one at a time -------------------------------------
+
+#: How each call is made: `feed()`, or `iter_feed()` stopped after so many
+#: events (`None`: run to the end; 0: never advanced).
+calls = st.one_of(st.just("feed"), st.none(), st.integers(0, 3))
+
+lazy_limits = st.sampled_from(
+    [
+        Limits(),
+        Limits(max_line_size=8, max_event_size=5),
+        Limits(max_event_size=5),
+        Limits(max_line_size=3),
+    ]
+)
+
+
+def collect(decoder: Decoder, events: list[Event]) -> None:
+    """`feed(b"")` until it returns: whatever is pending comes out."""
+    for _ in range(3):
+        try:
+            events += decoder.feed(b"")
+        except LimitExceeded as exc:
+            events += exc.events
+        except Boom:
+            continue
+        return
+    raise AssertionError("feed(b'') kept raising")  # pragma: no cover - a failure
+
+
+LazyCase = tuple[bytes, list[bytes], list["str | int | None"]]
+
+
+@st.composite
+def lazy_cases(draw: st.DrawFn) -> LazyCase:
+    """A stream, its chunks, and how each is fed (see `calls`)."""
+    raw = draw(st.one_of(any_bytes, limited_input))
+    chunks = draw(chunkings(raw))
+    how = st.none() if draw(st.booleans()) else calls
+    return raw, chunks, draw(st.lists(how, min_size=len(chunks), max_size=len(chunks)))
+
+
+# Each route of the lazy framing: a piece cut in two by a blank line, a blank
+# line at the start of a piece, input left pending in both forms, and the
+# events a raising on_comment left to a feed() call handed out first.
+@example(
+    case=(
+        b"data: a\n\n: x\ndata: b\n\ndata: c\n\ndata: d\n\n",
+        [b"data: a\n\n: x\ndata: b\n\ndata: c\n\n", b"data: d\n", b"\n"],
+        ["feed", 1, None],
+    ),
+    tuning=Tuning(piece=4),
+    options=Limits(),
+    listening=True,
+)
+@example(
+    case=(
+        b"id: 1\ndata: a\n\ndata: b\n\n\ndata: c\n\n",
+        [b"id: 1\ndata: a\n\ndata: b\n\n", b"\ndata: c\n\n"],
+        [1, "feed"],
+    ),
+    tuning=Tuning(),
+    options=Limits(),
+    listening=False,
+)
+@example(
+    case=(b"data: a\n\ndata: b\n\n", [b"data: a\n\ndata: b\n\n", b""], [1, "feed"]),
+    tuning=Tuning(piece=4),
+    options=Limits(),
+    listening=False,
+)
+@settings(max_examples=300, deadline=None)
+@given(case=lazy_cases(), tuning=tunings, options=lazy_limits, listening=st.booleans())
+def test_iter_feed_hands_out_what_feed_returns(
+    case: LazyCase, tuning: Tuning, options: Limits, listening: bool
+) -> None:
+    # Random streams, cut at random, each chunk through feed() or through
+    # iter_feed() stopped early or not, then feed(b"") to collect: the events
+    # handed out (and those the errors carry), the comments and the state are
+    # feed()'s. After each event the state is that of the stream up to it;
+    # with no early stop, each call raises what feed() raised in it; an
+    # iterator that a later call took over ends.
+    _, chunks, plan = case
+
+    def decoder(log: list[str]) -> Decoder:
+        def on_comment(text: str) -> None:
+            log.append(text)
+            if text == "x":
+                raise Boom(text)
+
+        return tuned(tuning)(**options, on_comment=on_comment if listening else None)
+
+    eager_log: list[str] = []
+    eager = decoder(eager_log)
+    eager_events: list[Event] = []
+    eager_states: list[tuple[str, int | None]] = []
+    eager_raised: list[object] = []
+    for chunk in chunks:
+        raised: object = None
+        try:
+            eager_events += eager.feed(chunk)
+        except LimitExceeded as exc:
+            eager_events += exc.events
+            raised = (type(exc), exc.limit)
+        except Boom:
+            raised = Boom
+        eager_states.append((eager.last_event_id, eager.retry))
+        eager_raised.append(raised)
+    collect(eager, eager_events)
+
+    lazy_log: list[str] = []
+    lazy = decoder(lazy_log)
+    lazy_events: list[Event] = []
+    lazy_raised: list[object] = []
+    left: Iterator[Event] | None = None  # an iterator stopped early
+    caught_up = True  # whether all the input so far was decoded
+    for index, (chunk, how) in enumerate(zip(chunks, plan, strict=True)):
+        raised = None
+        carried: list[Event] = []
+        finished = True  # whether this call ran to its end
+        try:
+            if how == "feed":
+                lazy_events += lazy.feed(chunk)
+            else:
+                iterator = lazy.iter_feed(chunk)
+                finished = how != 0
+                for handed, event in enumerate(iterator if finished else (), 1):
+                    # The state keeps pace with the events handed out.
+                    assert lazy.last_event_id == event.id
+                    lazy_events.append(event)
+                    if handed == how:
+                        finished = False
+                        break
+        except LimitExceeded as exc:
+            carried = exc.events
+            raised = (type(exc), exc.limit)
+        except Boom:
+            raised = Boom
+        # An iterator's limit error carries no events: all were handed out.
+        assert how == "feed" or carried == []
+        lazy_events += carried
+        lazy_raised.append(raised)
+        if left is not None:
+            # This call took over what the earlier iterator left: it ends.
+            assert list(left) == []
+        left = None if finished else iterator
+        caught_up = finished and (caught_up or how == "feed" or how is None)
+        if caught_up:
+            assert (lazy.last_event_id, lazy.retry) == eager_states[index]
+    collect(lazy, lazy_events)
+
+    assert lazy_events == eager_events
+    assert (lazy.last_event_id, lazy.retry) == (eager.last_event_id, eager.retry)
+    assert lazy_log == eager_log
+    if all(how is None or how == "feed" for how in plan):
+        assert lazy_raised == eager_raised
