@@ -778,6 +778,7 @@ def lazy_cases(draw: st.DrawFn) -> LazyCase:
 )
 @settings(max_examples=300, deadline=None)
 @given(case=lazy_cases(), tuning=tunings, options=lazy_limits, listening=st.booleans())
+@on_both
 def test_iter_feed_hands_out_what_feed_returns(
     case: LazyCase, tuning: Tuning, options: Limits, listening: bool
 ) -> None:
