@@ -31,6 +31,11 @@ SECTIONS = {
     "floods": ["| LF, one 17 MiB chunk | ", "| comment lines inside each event | "],
     "latency": [],
     "per_event": ["# CPU per event end to end, one event per server write", "| requests |"],
+    "per_event_memory": [
+        "# CPU per event through each HTTP stack, connection in memory",
+        "| requests | ssec_proto |",
+        "| aiohttp | ssec_proto |",
+    ],
 }
 
 
