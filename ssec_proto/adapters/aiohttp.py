@@ -165,8 +165,9 @@ async def _timed(content: aiohttp.StreamReader, read_timeout: float) -> AsyncIte
 
 
 def _watchable(content: aiohttp.StreamReader) -> bool:
-    # aiohttp's reader has kept its pending read in `_waiter` since 1.0; an
-    # aiohttp without it keeps its own timer per read and gets `_watched()`.
+    # aiohttp's stream reader keeps its pending read in `_waiter`, which
+    # `_IdleTimer` looks at; an aiohttp without it keeps its own timer per
+    # read, and the reads are wrapped to report to `_Watchdog`.
     return hasattr(content, "_waiter")
 
 
@@ -178,7 +179,7 @@ class _IdleTimer:
     """A stream's idle timeout: one timer per stream, not one per read.
 
     aiohttp's `sock_read` re-arms a timer on every read (a timer handle made,
-    the previous one cancelled): in CPython's asyncio about 2.5 us per chunk,
+    the previous one cancelled): in CPython's asyncio about 2.6 us per chunk,
     more than all of ssec_proto's work per event. This one looks at the
     stream reader `_CHECKS` times per idle period instead, and fails its
     pending read once no byte has been received for `_CHECKS` checks in a
@@ -293,8 +294,8 @@ def aconnect(
             checks it, four times per period: a silent stream is dropped 1
             to 1.25 idle timeouts after its last byte), and its `total`
             timeout, which would cut a long stream, bounds only connecting);
-            left open. `None`: a new one,
-            made in the running event loop and closed with the source.
+            left open. `None`: a new one, made in the running event loop and
+            closed with the source.
         **options: The stream's options, the same for every driver: see
             [`StreamOptions`][ssec_proto.driver.StreamOptions].
 
