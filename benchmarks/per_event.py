@@ -17,9 +17,13 @@ family reads it:
   as their documentation shows.
 
 The figure is the client's CPU time (``time.process_time()``) per event,
-median over the rounds; "over raw" is that minus the raw loop's, what the
-library adds per event on top of its transport. Rounds interleave every
-reader in a rotating order.
+median over the rounds; "over raw" is what the library adds per event on
+top of its transport: the median over rounds of the paired difference (the
+library's figure minus the raw loop's in the same round), with the lowest
+and highest difference. Rounds interleave every reader in a rotating order.
+The kernel's and the event loop's share of each event is large and moves
+from run to run; `benchmarks.per_event_memory` runs the same readers over a
+connection held in memory, which resolves differences this cannot.
 
 Usage::
 
@@ -413,27 +417,33 @@ def render(data: dict[str, Any], count: int, rounds: int, command: str) -> str:
         "medians of the client's CPU time (`time.process_time()`)",
         f"- Command: `{command}`",
         "",
-        "| family | reader | kind | CPU us/event | over raw, us/event | reads |",
-        "|---|---|---|---:|---:|---:|",
+        "| family | reader | kind | CPU us/event | over raw, us/event | [range] | reads |",
+        "|---|---|---|---:|---:|---|---:|",
     ]
     for family, readers in READERS.items():
         if not any((family, n) in results or (family, n) in data["missing"] for n, _, _ in readers):
             continue  # not selected
-        raw = None
+        raw: list[float] | None = None
         for name, _, kind in readers:
             seconds = results.get((family, name))
             if not seconds:
                 why = data["missing"].get((family, name), "not run")
-                out.append(f"| {family} | {name} | {kind} | {why} | | |")
+                out.append(f"| {family} | {name} | {kind} | {why} | | | |")
                 continue
-            per = statistics.median(seconds) / count * 1e6
+            per = [s / count * 1e6 for s in seconds]
             if raw is None:
                 raw = per
-            over = "-" if kind.startswith("raw") else f"{per - raw:+.2f}"
+            over = spread = ""
+            if not kind.startswith("raw"):
+                # Paired: each round's reading minus the raw loop's of the
+                # same round, so that a slow round weighs on both alike.
+                diffs = [a - b for a, b in zip(per, raw, strict=False)]
+                over = f"{statistics.median(diffs):+.2f}"
+                spread = f"[{min(diffs):+.2f}, {max(diffs):+.2f}]"
             nreads = reads.get((family, name))
             out.append(
-                f"| {family} | {name} | {kind} | {per:.2f} | {over} | "
-                f"{'' if nreads is None else f'{nreads:,}'} |"
+                f"| {family} | {name} | {kind} | {statistics.median(per):.2f} | {over or '-'} | "
+                f"{spread} | {'' if nreads is None else f'{nreads:,}'} |"
             )
     out.append("")
     versions = ", ".join(

@@ -317,8 +317,13 @@ def _uses_the_c_parser() -> bool:
 
 
 @pytest.mark.skipif(not _uses_the_c_parser(), reason="only aiohttp's C parser hangs")
+@pytest.mark.parametrize("timer", ["idle timer", "wrapped reads"])
 @pytest.mark.anyio
-async def test_a_malformed_chunk_with_the_c_parser(raw: RawServer) -> None:
+async def test_a_malformed_chunk_with_the_c_parser(
+    raw: RawServer, timer: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if timer == "wrapped reads":  # what an aiohttp whose reader has no _waiter gets
+        monkeypatch.setattr("ssec_proto.adapters.aiohttp._watchable", lambda content: False)
     delivered = threading.Event()
 
     async def bad_chunk(request: RecordedRequest, conn: Conn) -> None:
@@ -346,6 +351,38 @@ async def test_a_malformed_chunk_with_the_c_parser(raw: RawServer) -> None:
     # aiohttp cancelled its own timer; the transport's watchdog ends the read
     # within twice the idle timeout (0.5 s), and the reconnection gets 204.
     assert await asyncio.wait_for(consume(), 3) == ["a"]
+
+
+@pytest.mark.parametrize("timer", ["idle timer", "wrapped reads"])
+def test_pauses_shorter_than_the_idle_timeout_keep_the_stream(
+    raw: RawServer, timer: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The idle timeout is one timer per stream, checked four times per idle
+    # period: a byte before each period ends keeps the connection.
+    if timer == "wrapped reads":
+        monkeypatch.setattr("ssec_proto.adapters.aiohttp._watchable", lambda content: False)
+    raw.route("/s", stream([b"data: a\n\n", 0.25, b": ping\n", 0.25, b"data: b\n\n"]))
+    out = run("aiohttp", raw.url("/s"), idle_timeout=0.4, reconnect=False)
+    assert out.error is None
+    assert [e.data for e in out.events] == ["a", "b"]
+    assert out.kinds() == ["Connecting", "Opened", "Closed"]
+
+
+@pytest.mark.parametrize("timer", ["idle timer", "wrapped reads"])
+def test_a_stall_after_events_hits_the_idle_timeout(
+    raw: RawServer, timer: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if timer == "wrapped reads":
+        monkeypatch.setattr("ssec_proto.adapters.aiohttp._watchable", lambda content: False)
+    raw.route("/s", then_204(stream([b"data: a\n\n", 0.1, b"data: b\n\n", 5])))
+    started = time.monotonic()
+    out = run("aiohttp", raw.url("/s"), idle_timeout=0.3, reconnect=FAST)
+    assert [e.data for e in out.events] == ["a", "b"]
+    (retrying,) = [c for c in out.lifecycle if isinstance(c, Retrying)]
+    assert "idle" in retrying.reason
+    assert isinstance(retrying.error, aiohttp.SocketTimeoutError)
+    # Within 1.25 idle periods of the last byte (and a margin for the machine).
+    assert time.monotonic() - started < 2
 
 
 # --- options and closing -------------------------------------------------------------------

@@ -36,6 +36,11 @@ SECTIONS = {
     "floods": ["| LF, one 17 MiB chunk | ", "| comment lines inside each event | "],
     "latency": [],
     "per_event": ["# CPU per event end to end, one event per server write", "| requests |"],
+    "per_event_memory": [
+        "# CPU per event through each HTTP stack, connection in memory",
+        "| requests | ssec_proto |",
+        "| aiohttp | ssec_proto |",
+    ],
 }
 
 
@@ -230,6 +235,26 @@ def test_instructions_drives_each_target(capsys: pytest.CaptureFixture[str]) -> 
     for target in targets:
         assert instructions.main(["--drive", f"{target},tiny,4096,1"]) == 0
         assert int(capsys.readouterr().out) > 3000
+
+
+@pytest.mark.parametrize("family", ["httpx", "aiohttp", "requests"])
+def test_per_event_memory_drives_each_family(
+    family: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # What --instructions runs under valgrind: the raw loop and ours, over
+    # the in-memory connection, each read to the end.
+    from benchmarks import per_event_memory
+
+    for reader in ("raw", "ssec_proto"):
+        assert per_event_memory.main(["--drive", f"{family},{reader},7"]) == 0
+        assert capsys.readouterr().out.split() == ["7"]
+
+
+def test_per_event_memory_profiles_one_reader(capsys: pytest.CaptureFixture[str]) -> None:
+    from benchmarks import per_event_memory
+
+    assert per_event_memory.main(["--profile", "requests,ssec_proto", "--events", "50"]) == 0
+    assert "function calls" in capsys.readouterr().out
 
 
 def test_instructions_needs_valgrind(monkeypatch: pytest.MonkeyPatch) -> None:

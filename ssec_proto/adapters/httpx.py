@@ -114,10 +114,19 @@ def _response(raw: httpx.Response) -> Response[httpx.Response]:
     return Response(raw.status_code, raw.headers.multi_items(), raw)
 
 
-def _read_timeout(response: Response[httpx.Response], read_timeout: float | None) -> None:
+def _read_timeout(response: Response[httpx.Response], read_timeout: float | None) -> bool:
+    """Set the body's read timeout; whether its raw bytes are its decoded bytes.
+
+    With no `Content-Encoding` there is nothing to decode, and `iter_raw()`
+    gives the chunks `iter_bytes()` would, without its decoder and chunker
+    on each (issue 14). A body already read (by an event hook) is left to
+    `iter_bytes()`, which serves it from memory.
+    """
+    raw = response.raw
     # httpcore takes the body's read timeout from the request's extensions
     # when the body is first read: set before that, it bounds every read.
-    response.raw.request.extensions["timeout"]["read"] = read_timeout
+    raw.request.extensions["timeout"]["read"] = read_timeout
+    return "content-encoding" not in raw.headers and not raw.is_stream_consumed
 
 
 class HttpxTransport(_Base[httpx.Client]):
@@ -135,7 +144,8 @@ class HttpxTransport(_Base[httpx.Client]):
     def body(
         self, response: Response[httpx.Response], read_timeout: float | None
     ) -> Iterator[bytes]:
-        _read_timeout(response, read_timeout)
+        if _read_timeout(response, read_timeout):
+            return response.raw.iter_raw()
         return response.raw.iter_bytes()
 
     def release(self, response: Response[httpx.Response]) -> None:
@@ -164,7 +174,8 @@ class AsyncHttpxTransport(_Base[httpx.AsyncClient]):
     def body(
         self, response: Response[httpx.Response], read_timeout: float | None
     ) -> AsyncIterator[bytes]:
-        _read_timeout(response, read_timeout)
+        if _read_timeout(response, read_timeout):
+            return response.raw.aiter_raw()
         return response.raw.aiter_bytes()
 
     async def release(self, response: Response[httpx.Response]) -> None:

@@ -115,8 +115,9 @@ def _read_http_client(fp: http.client.HTTPResponse) -> Iterator[bytes]:
     """
     read1 = fp.read1
     chunked = fp.chunked
+    size = _READ_SIZE
     try:
-        while chunk := read1(_READ_SIZE):
+        while chunk := read1(size):
             if chunked and (fp.chunk_left or 0) < 0:
                 # http.client took a chunk size of -5 (see body()).
                 raise urllib3.exceptions.ProtocolError("invalid chunk size in the body")
@@ -136,6 +137,17 @@ def _read_http_client(fp: http.client.HTTPResponse) -> Iterator[bytes]:
             "Connection broken: IncompleteRead",
             urllib3.exceptions.IncompleteRead(0, left),
         )
+
+
+def _read_urllib3(raw: urllib3.response.BaseHTTPResponse, fp: Any) -> Iterator[bytes]:
+    """What each socket read of the body brings, decompressed by urllib3's `read1()`."""
+    # http.client takes a chunk size of -5 and then waits for bytes that
+    # never come; the chunk it read is not the body's.
+    chunked = fp if raw.chunked else None
+    while chunk := raw.read1(_READ_SIZE, decode_content=True):
+        if chunked is not None and (chunked.chunk_left or 0) < 0:
+            raise urllib3.exceptions.ProtocolError("invalid chunk size in the body")
+        yield chunk
 
 
 class RequestsTransport(Transport[requests.Response]):
@@ -191,6 +203,8 @@ class RequestsTransport(Transport[requests.Response]):
         # alike; b"" only at the end. iter_content() would not do: with a
         # chunk_size it waits for that many bytes, and with None it reads a
         # close-delimited body to its end before returning anything.
+        # Not a generator itself: the loop iterates the reader below
+        # directly, one generator resumption per chunk rather than two.
         raw = response.raw.raw
         _set_read_timeout(raw, read_timeout)
         fp = getattr(raw, "_fp", None)
@@ -202,15 +216,8 @@ class RequestsTransport(Transport[requests.Response]):
             # Nothing to decompress: read http.client's response directly,
             # which is what urllib3's read1() does in the end, for a fraction
             # of its cost per read (issue 14), with urllib3's errors.
-            yield from _read_http_client(fp)
-            return
-        # http.client takes a chunk size of -5 and then waits for bytes that
-        # never come; the chunk it read is not the body's.
-        chunked = fp if raw.chunked else None
-        while chunk := raw.read1(_READ_SIZE, decode_content=True):
-            if chunked is not None and (chunked.chunk_left or 0) < 0:
-                raise urllib3.exceptions.ProtocolError("invalid chunk size in the body")
-            yield chunk
+            return _read_http_client(fp)
+        return _read_urllib3(raw, fp)
 
     def release(self, response: Response[requests.Response]) -> None:
         # Closes the socket unless the body was read to its end (then urllib3
