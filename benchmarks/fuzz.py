@@ -211,7 +211,7 @@ def main(argv: list[str] | None = None) -> int:
         print("the compiled decoder is not built here; nothing to fuzz")
         return 1
     if args.quick:
-        args.seconds, args.feeds = 2.0, 20_000
+        args.seconds, args.feeds = 0.5, 20_000
     seed = args.seed if args.seed is not None else random.randrange(2**32)
     print(f"seed {seed}; Python {sys.version.split()[0]}")
     status = fuzz(args.seconds, seed) if args.seconds > 0 else 0

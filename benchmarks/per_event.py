@@ -474,7 +474,7 @@ def main(argv: list[str] | None = None) -> int:
         "--pace", type=float, default=0.0001, help="server's pause after each event, s"
     )
     args = parser.parse_args(argv)
-    count, rounds = (500, 1) if args.quick else (args.events, args.rounds)
+    count, rounds = (200, 1) if args.quick else (args.events, args.rounds)
     families = [f for f in args.families.split(",") if f]
     data = run(count, rounds, families, args.pace, lambda m: print(m, file=sys.stderr, flush=True))
     command = ".venv/bin/python -m benchmarks.per_event" + (
