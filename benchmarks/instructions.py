@@ -83,17 +83,20 @@ def _drive(target: str, workload: str, chunk: int, reps: int) -> None:
     print(count)
 
 
-def _count(target: str, workload: str, chunk: int, reps: int) -> tuple[int, int]:
-    """Return (instructions, events) of one callgrind run."""
+def callgrind(module: str, drive: str) -> tuple[int, str]:
+    """Run `python -m module --drive drive` under callgrind: (instructions, its stdout).
+
+    Also what `benchmarks.per_event_memory --instructions` counts with.
+    """
     command = [
         "valgrind",
         "--tool=callgrind",
         "--callgrind-out-file=/dev/null",
         sys.executable,
         "-m",
-        "benchmarks.instructions",
+        module,
         "--drive",
-        f"{target},{workload},{chunk},{reps}",
+        drive,
     ]
     # One hash seed for every run: with random ones, start-up alone differs
     # by more than a cell of few events costs.
@@ -102,7 +105,13 @@ def _count(target: str, workload: str, chunk: int, reps: int) -> tuple[int, int]
     found = re.search(r"Collected : (\d+)", done.stderr)
     if found is None:  # pragma: no cover - valgrind changed its output
         raise RuntimeError(done.stderr[-500:])
-    return int(found.group(1)), int(done.stdout.split()[-1])
+    return int(found.group(1)), done.stdout
+
+
+def _count(target: str, workload: str, chunk: int, reps: int) -> tuple[int, int]:
+    """Return (instructions, events) of one callgrind run."""
+    count, stdout = callgrind("benchmarks.instructions", f"{target},{workload},{chunk},{reps}")
+    return count, int(stdout.split()[-1])
 
 
 def per_event(target: str, workload: str, chunk: int, reps: int) -> tuple[float, int]:

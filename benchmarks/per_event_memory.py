@@ -48,10 +48,8 @@ import asyncio
 import contextlib
 import cProfile
 import io
-import os
 import platform
 import pstats
-import re
 import shutil
 import statistics
 import subprocess
@@ -60,6 +58,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
+from benchmarks.instructions import callgrind
 from benchmarks.per_event import EVENT, READERS, _version
 from ssec_proto import DECODER_IMPLEMENTATION
 
@@ -299,24 +298,10 @@ def _drive(family: str, name: str, count: int) -> None:
 
 
 def _callgrind(family: str, name: str, count: int) -> int:
-    command = [
-        "valgrind",
-        "--tool=callgrind",
-        "--callgrind-out-file=/dev/null",
-        sys.executable,
-        "-m",
-        "benchmarks.per_event_memory",
-        "--drive",
-        f"{family},{name},{count}",
-    ]
-    env = {**os.environ, "PYTHONHASHSEED": "0"}
-    done = subprocess.run(command, capture_output=True, text=True, check=True, env=env)
-    found = re.search(r"Collected : (\d+)", done.stderr)
-    if found is None:  # pragma: no cover - valgrind changed its output
-        raise RuntimeError(done.stderr[-500:])
-    if int(done.stdout.split()[-1]) != count:
-        raise AssertionError(f"{family}/{name}: {done.stdout!r}, {count} events expected")
-    return int(found.group(1))
+    instructions, stdout = callgrind("benchmarks.per_event_memory", f"{family},{name},{count}")
+    if int(stdout.split()[-1]) != count:
+        raise AssertionError(f"{family}/{name}: {stdout!r}, {count} events expected")
+    return instructions
 
 
 def count_instructions(
