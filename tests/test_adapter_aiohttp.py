@@ -385,6 +385,22 @@ def test_a_stall_after_events_hits_the_idle_timeout(
     assert time.monotonic() - started < 2
 
 
+@pytest.mark.anyio
+async def test_a_consumer_slower_than_the_idle_timeout_after_the_body_ends(
+    raw: RawServer,
+) -> None:
+    # Once the body has ended, the idle timer stops looking (it would fail
+    # only a read that waits, and none will): a consumer that takes longer
+    # than the idle timeout over the last events is not cut off.
+    raw.route("/s", stream([b"data: a\n\ndata: b\n\n"], chunked=True))
+    seen: list[str] = []
+    async with aconnect(raw.url("/s"), idle_timeout=0.2, reconnect=False) as source:
+        async for event in source:
+            seen.append(event.data)
+            await asyncio.sleep(0.4)
+    assert seen == ["a", "b"]
+
+
 # --- options and closing -------------------------------------------------------------------
 
 
