@@ -11,6 +11,11 @@ family reads it:
 * **raw**: the transport's own byte loop, no parsing (for requests both
   urllib3's ``read1()``, what the adapter used before issue 14, and
   ``http.client``'s, what it uses now);
+* **calibration** (requests): the raw loop plus a fixed piece of Python
+  work per read, a 60-step ``for`` loop. `benchmarks.per_event_memory` runs
+  it too: there it costs what it costs with warm caches (about 0.5 us), here
+  what the same work costs once each read has woken the client from a wait
+  in the kernel, which is how much a loopback run inflates a small cost;
 * **ssec_proto**: ``connect()`` / ``aconnect()`` from ``ssec_proto.adapters``,
   iterating every event;
 * **peers**: the SSE libraries of that family on PyPI, reading the same URL
@@ -289,6 +294,26 @@ def requests_raw_http_client(url: str, n: int) -> tuple[float, int, int]:
         return _timed(body)
 
 
+def requests_calibration(url: str, n: int) -> tuple[float, int, int]:
+    import requests
+
+    steps = range(60)
+    with requests.Session() as session:
+
+        def body() -> tuple[int, int]:
+            size = reads = 0
+            with session.get(url, stream=True, timeout=60) as response:
+                read1 = response.raw._fp.read1  # type: ignore[union-attr]
+                while chunk := read1(65536):
+                    for _ in steps:
+                        pass
+                    size += len(chunk)
+                    reads += 1
+            return size // len(EVENT), reads
+
+        return _timed(body)
+
+
 def requests_ours(url: str, n: int) -> tuple[float, int, int]:
     import requests
 
@@ -362,6 +387,7 @@ READERS: dict[str, list[tuple[str, Callable[[str, int], tuple[float, int, int]],
     "requests": [
         ("raw: http.client read1()", requests_raw_http_client, "raw"),
         ("raw: urllib3 read1()", requests_raw_read1, "raw (before)"),
+        ("calibration: http.client read1() + a 60-step loop", requests_calibration, "calibration"),
         ("ssec_proto", requests_ours, "ours"),
         ("requests-sse", requests_sse, "peer"),
         ("sseclient-py", sseclient_py, "peer"),
@@ -369,31 +395,47 @@ READERS: dict[str, list[tuple[str, Callable[[str, int], tuple[float, int, int]],
 }
 
 
-def run(
-    count: int, rounds: int, families: list[str], pace: float, say: Callable[[str], None]
+def interleave(
+    readers: list[tuple[str, str, Callable[[str, int], tuple[float, int, int]]]],
+    url: str,
+    count: int,
+    rounds: int,
+    say: Callable[[str], None],
 ) -> dict[str, Any]:
+    """Run `(family, name, reader)` over `url` for `rounds` rounds, in a rotating order.
+
+    Returns `{"results": {(family, name): [CPU seconds, ...]}, "reads": {...},
+    "missing": {(family, name): why}}`; a reader whose peer library is not
+    installed is left out, and one that reads a wrong number of events fails.
+    """
     results: dict[tuple[str, str], list[float]] = {}
     reads: dict[tuple[str, str], int] = {}
     missing: dict[tuple[str, str], str] = {}
+    for round_index in range(rounds):
+        say(f"round {round_index + 1}/{rounds}")
+        shift = round_index % len(readers)
+        for family, name, reader in readers[shift:] + readers[:shift]:
+            if (family, name) in missing:
+                continue
+            try:
+                seconds, got, nreads = reader(url, count)
+            except ImportError as exc:  # a peer not installed (the bench extra)
+                missing[family, name] = f"not installed ({exc.name})"
+                continue
+            if got != count:
+                raise AssertionError(f"{family}/{name}: {got} events, {count} expected")
+            results.setdefault((family, name), []).append(seconds)
+            if nreads:
+                reads[family, name] = nreads
+    return {"results": results, "reads": reads, "missing": missing}
+
+
+def run(
+    count: int, rounds: int, families: list[str], pace: float, say: Callable[[str], None]
+) -> dict[str, Any]:
     readers = [(f, name, reader) for f in families for name, reader, _ in READERS[f]]
     with serving(count, pace) as url:
-        for round_index in range(rounds):
-            say(f"round {round_index + 1}/{rounds}")
-            shift = round_index % len(readers)
-            for family, name, reader in readers[shift:] + readers[:shift]:
-                if (family, name) in missing:
-                    continue
-                try:
-                    seconds, got, nreads = reader(url, count)
-                except ImportError as exc:  # a peer not installed (the bench extra)
-                    missing[family, name] = f"not installed ({exc.name})"
-                    continue
-                if got != count:
-                    raise AssertionError(f"{family}/{name}: {got} events, {count} expected")
-                results.setdefault((family, name), []).append(seconds)
-                if nreads:
-                    reads[(family, name)] = nreads
-    return {"results": results, "reads": reads, "missing": missing}
+        return interleave(readers, url, count, rounds, say)
 
 
 def _version(dist: str) -> str:

@@ -59,7 +59,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 from benchmarks.instructions import callgrind
-from benchmarks.per_event import EVENT, READERS, _version
+from benchmarks.per_event import EVENT, READERS, _version, interleave
 from ssec_proto import DECODER_IMPLEMENTATION
 
 if TYPE_CHECKING:
@@ -265,28 +265,9 @@ def measure(
     count: int, rounds: int, families: list[str], say: Callable[[str], None]
 ) -> dict[str, Any]:
     """CPU seconds per run of each reader, per round: {(family, name): [seconds, ...]}."""
-    results: dict[tuple[str, str], list[float]] = {}
-    reads: dict[tuple[str, str], int] = {}
-    missing: dict[tuple[str, str], str] = {}
-    readers = _readers(families)
+    readers = [(family, name, reader) for family, name, reader, _ in _readers(families)]
     with in_memory(count):
-        for round_index in range(rounds):
-            say(f"round {round_index + 1}/{rounds}")
-            shift = round_index % len(readers)
-            for family, name, reader, _ in readers[shift:] + readers[:shift]:
-                if (family, name) in missing:
-                    continue
-                try:
-                    seconds, got, nreads = reader(URL, count)
-                except ImportError as exc:  # a peer not installed (the bench extra)
-                    missing[family, name] = f"not installed ({exc.name})"
-                    continue
-                if got != count:
-                    raise AssertionError(f"{family}/{name}: {got} events, {count} expected")
-                results.setdefault((family, name), []).append(seconds)
-                if nreads:
-                    reads[family, name] = nreads
-    return {"results": results, "reads": reads, "missing": missing}
+        return interleave(readers, URL, count, rounds, say)
 
 
 def _drive(family: str, name: str, count: int) -> None:

@@ -317,7 +317,7 @@ cdef class Decoder:
         if type(data) is bytes:
             chunk = <bytes>data
         else:
-            chunk = _as_bytes(data)
+            chunk = _as_bytes(data, "iter_feed")
         if self._busy:
             raise RuntimeError("Decoder.iter_feed() called from its own on_comment callback")
         if self._events:

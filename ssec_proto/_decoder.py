@@ -91,10 +91,10 @@ class Tuning:
     fold: int = 1024
 
 
-def _as_bytes(data: object) -> bytes:
+def _as_bytes(data: object, method: str = "feed") -> bytes:
     if not isinstance(data, _BYTES_LIKE):
         raise TypeError(
-            "Decoder.feed() takes bytes (or bytearray/memoryview), not "
+            f"Decoder.{method}() takes bytes (or bytearray/memoryview), not "
             f"{type(data).__name__}; pass the raw response body bytes"
             + (", e.g. text.encode('utf-8')" if isinstance(data, str) else "")
         )
@@ -422,7 +422,7 @@ class Decoder:
         Raises:
             TypeError: If `data` is not bytes-like (e.g. a `str`).
         """
-        data = _as_bytes(data)
+        data = _as_bytes(data, "iter_feed")
         # Events an on_comment exception left (if any): handed out first.
         interpreter = self._interpreter
         events = interpreter.events

@@ -428,8 +428,11 @@ def test_many_events_in_one_chunk() -> None:
 
 @pytest.mark.parametrize("bad", ["data: x\n\n", 42, None, [b"x"]])
 def test_feed_rejects_non_bytes(bad: object) -> None:
-    with pytest.raises(TypeError, match="takes bytes"):
+    with pytest.raises(TypeError, match=r"^Decoder\.feed\(\) takes bytes"):
         Decoder().feed(bad)  # type: ignore[arg-type]
+    # iter_feed() refuses at once, under its own name.
+    with pytest.raises(TypeError, match=r"^Decoder\.iter_feed\(\) takes bytes"):
+        Decoder().iter_feed(bad)  # type: ignore[arg-type]
 
 
 def test_feed_str_error_says_how_to_fix() -> None:
