@@ -310,6 +310,16 @@ def test_a_reset_connection_delimited_body_is_a_failure(raw: RawServer) -> None:
     assert out.kinds() == ["Connecting", "Opened", "Failed"]
 
 
+@pytest.fixture(params=["idle timer", "wrapped reads"])
+def timer(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Each idle-timeout path of the adapter: its one timer per stream, or
+    aiohttp's per-read timer with reads wrapped to report to the watchdog
+    (what an aiohttp whose stream reader has no `_waiter` gets)."""
+    if request.param == "wrapped reads":
+        monkeypatch.setattr("ssec_proto.adapters.aiohttp._watchable", lambda content: False)
+    return str(request.param)
+
+
 def _uses_the_c_parser() -> bool:
     from aiohttp import http_parser
 
@@ -317,13 +327,8 @@ def _uses_the_c_parser() -> bool:
 
 
 @pytest.mark.skipif(not _uses_the_c_parser(), reason="only aiohttp's C parser hangs")
-@pytest.mark.parametrize("timer", ["idle timer", "wrapped reads"])
 @pytest.mark.anyio
-async def test_a_malformed_chunk_with_the_c_parser(
-    raw: RawServer, timer: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    if timer == "wrapped reads":  # what an aiohttp whose reader has no _waiter gets
-        monkeypatch.setattr("ssec_proto.adapters.aiohttp._watchable", lambda content: False)
+async def test_a_malformed_chunk_with_the_c_parser(raw: RawServer, timer: str) -> None:
     delivered = threading.Event()
 
     async def bad_chunk(request: RecordedRequest, conn: Conn) -> None:
@@ -353,14 +358,9 @@ async def test_a_malformed_chunk_with_the_c_parser(
     assert await asyncio.wait_for(consume(), 3) == ["a"]
 
 
-@pytest.mark.parametrize("timer", ["idle timer", "wrapped reads"])
-def test_pauses_shorter_than_the_idle_timeout_keep_the_stream(
-    raw: RawServer, timer: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_pauses_shorter_than_the_idle_timeout_keep_the_stream(raw: RawServer, timer: str) -> None:
     # The idle timeout is one timer per stream, checked four times per idle
     # period: a byte before each period ends keeps the connection.
-    if timer == "wrapped reads":
-        monkeypatch.setattr("ssec_proto.adapters.aiohttp._watchable", lambda content: False)
     raw.route("/s", stream([b"data: a\n\n", 0.25, b": ping\n", 0.25, b"data: b\n\n"]))
     out = run("aiohttp", raw.url("/s"), idle_timeout=0.4, reconnect=False)
     assert out.error is None
@@ -368,12 +368,7 @@ def test_pauses_shorter_than_the_idle_timeout_keep_the_stream(
     assert out.kinds() == ["Connecting", "Opened", "Closed"]
 
 
-@pytest.mark.parametrize("timer", ["idle timer", "wrapped reads"])
-def test_a_stall_after_events_hits_the_idle_timeout(
-    raw: RawServer, timer: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    if timer == "wrapped reads":
-        monkeypatch.setattr("ssec_proto.adapters.aiohttp._watchable", lambda content: False)
+def test_a_stall_after_events_hits_the_idle_timeout(raw: RawServer, timer: str) -> None:
     raw.route("/s", then_204(stream([b"data: a\n\n", 0.1, b"data: b\n\n", 5])))
     started = time.monotonic()
     out = run("aiohttp", raw.url("/s"), idle_timeout=0.3, reconnect=FAST)

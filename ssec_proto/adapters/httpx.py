@@ -114,18 +114,20 @@ def _response(raw: httpx.Response) -> Response[httpx.Response]:
     return Response(raw.status_code, raw.headers.multi_items(), raw)
 
 
-def _read_timeout(response: Response[httpx.Response], read_timeout: float | None) -> bool:
-    """Set the body's read timeout; whether its raw bytes are its decoded bytes.
+def _read_timeout(raw: httpx.Response, read_timeout: float | None) -> None:
+    # httpcore takes the body's read timeout from the request's extensions
+    # when the body is first read: set before that, it bounds every read.
+    raw.request.extensions["timeout"]["read"] = read_timeout
+
+
+def _raw_is_decoded(raw: httpx.Response) -> bool:
+    """Whether the body's raw bytes are its decoded bytes.
 
     With no `Content-Encoding` there is nothing to decode, and `iter_raw()`
     gives the chunks `iter_bytes()` would, without its decoder and chunker
     on each (issue 14). A body already read (by an event hook) is left to
     `iter_bytes()`, which serves it from memory.
     """
-    raw = response.raw
-    # httpcore takes the body's read timeout from the request's extensions
-    # when the body is first read: set before that, it bounds every read.
-    raw.request.extensions["timeout"]["read"] = read_timeout
     return "content-encoding" not in raw.headers and not raw.is_stream_consumed
 
 
@@ -144,9 +146,9 @@ class HttpxTransport(_Base[httpx.Client]):
     def body(
         self, response: Response[httpx.Response], read_timeout: float | None
     ) -> Iterator[bytes]:
-        if _read_timeout(response, read_timeout):
-            return response.raw.iter_raw()
-        return response.raw.iter_bytes()
+        raw = response.raw
+        _read_timeout(raw, read_timeout)
+        return raw.iter_raw() if _raw_is_decoded(raw) else raw.iter_bytes()
 
     def release(self, response: Response[httpx.Response]) -> None:
         response.raw.close()
@@ -174,9 +176,9 @@ class AsyncHttpxTransport(_Base[httpx.AsyncClient]):
     def body(
         self, response: Response[httpx.Response], read_timeout: float | None
     ) -> AsyncIterator[bytes]:
-        if _read_timeout(response, read_timeout):
-            return response.raw.aiter_raw()
-        return response.raw.aiter_bytes()
+        raw = response.raw
+        _read_timeout(raw, read_timeout)
+        return raw.aiter_raw() if _raw_is_decoded(raw) else raw.aiter_bytes()
 
     async def release(self, response: Response[httpx.Response]) -> None:
         await response.raw.aclose()
