@@ -6,8 +6,10 @@ calls, which move by more than that from run to run on a shared machine.
 This runs the same readers (the raw loops, ssec_proto's adapters, the peers:
 `benchmarks.per_event.READERS`, unchanged) with only the socket replaced:
 
-* requests: urllib3's connection gets a socket whose file hands out one
-  chunk per raw read (``readinto``), under http.client's own buffered file;
+* requests: urllib3's connection gets a socket that hands out one chunk
+  per receive (``recv_into()`` or ``recv()``), under the socket's own raw
+  file (``socket.SocketIO``) and http.client's buffered file, as
+  ``socket.makefile()`` builds them;
 * httpx: httpcore's sync backend gets a network stream whose ``read()``
   returns one chunk per call;
 * aiohttp: the connector gets an asyncio transport that hands aiohttp's
@@ -51,6 +53,7 @@ import io
 import platform
 import pstats
 import shutil
+import socket
 import statistics
 import subprocess
 import sys
@@ -81,34 +84,34 @@ def _chunks(count: int) -> list[bytes]:
 # --- the fake sockets ------------------------------------------------------------------
 
 
-class _Raw(io.RawIOBase):
-    """A socket's raw file for http.client: one chunk per `readinto()`."""
+class _Socket:
+    """Enough of a socket for urllib3 and http.client: one chunk per receive."""
 
     def __init__(self, chunks: list[bytes]) -> None:
-        super().__init__()
         self._next = iter(chunks).__next__
 
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
+    def recv_into(self, buffer: Any, size: int = 0) -> int:
         try:
             chunk = self._next()
         except StopIteration:
             return 0
-        size = len(chunk)  # every chunk fits http.client's 8 KiB buffer
-        buffer[:size] = chunk
-        return size
+        n = len(chunk)  # every chunk fits http.client's 8 KiB buffer
+        buffer[:n] = chunk
+        return n
 
-
-class _Socket:
-    """Enough of a socket for urllib3 and http.client."""
-
-    def __init__(self, chunks: list[bytes]) -> None:
-        self._chunks = chunks
+    def recv(self, size: int) -> bytes:
+        try:
+            return self._next()
+        except StopIteration:
+            return b""
 
     def makefile(self, mode: str, *args: Any, **kwargs: Any) -> io.BufferedReader:
-        return io.BufferedReader(_Raw(self._chunks))
+        # What socket.makefile() builds: the socket's own raw file under a
+        # buffer, so that every layer above the system call runs.
+        return io.BufferedReader(socket.SocketIO(self, "rb"))  # type: ignore[arg-type]
+
+    def _decref_socketios(self) -> None:
+        pass
 
     def sendall(self, data: bytes) -> None:
         pass

@@ -38,7 +38,8 @@ from ssec_proto import (
 from ssec_proto.adapters.requests import (
     EventSource,
     RequestsTransport,
-    _read_http_client,
+    _read_chunked,
+    _read_unchunked,
     _require_read1,
     _set_read_timeout,
     connect,
@@ -717,11 +718,64 @@ def test_an_event_id_with_a_leading_space_is_not_a_requests_error(raw: RawServer
     assert out.error is None or isinstance(out.error, SSEError), repr(out.error)
 
 
-# --- The read path (issue 14): http.client's read1() unless urllib3 must decode ---------
+# --- The read path (issue 14): the socket, http.client's read1() for a chunked body,
+# urllib3's read1() for a compressed one ---------------------------------------------
+
+
+def with_length(body: bytes, sends: list[int | float], extra: bytes = b"") -> Handler:
+    """A body of Content-Length `len(body)`, sent with the head in pieces: `sends` cuts
+    head + body (+ `extra`, bytes after the body) at those offsets, a float pauses; the
+    connection then stays open, as a server's that would send another response on it."""
+
+    async def handler(request: RecordedRequest, conn: Conn) -> None:
+        head = (
+            b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
+            b"Content-Length: %d\r\n\r\n" % len(body)
+        )
+        data, start = head + body + extra, 0
+        for cut in [*sends, len(head + body + extra)]:
+            if isinstance(cut, float):
+                await conn.sleep(cut)
+                continue
+            await conn.send(data[start:cut])
+            start = cut
+        await conn.wait_closed_by_peer(WAIT)
+        conn.close()
+
+    return handler
+
+
+_BODY = b"data: a\n\nid: 1\ndata: b\n\ndata: c\n\n"
+_HEAD = len(
+    b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nContent-Length: %d\r\n\r\n" % len(_BODY)
+)
+
+
+@pytest.mark.parametrize(
+    ("sends", "extra"),
+    [
+        ([], b""),
+        ([_HEAD, 0.05, _HEAD + 9, 0.05, _HEAD + 20, 0.05], b""),
+        ([_HEAD + 4, 0.05, _HEAD + 12, 0.05], b""),
+        ([], b"data: not in the body\n\n"),
+        ([_HEAD + 9, 0.05], b"data: not in the body\n\n"),
+    ],
+    ids=["all-at-once", "after-the-head", "split-events", "bytes-after", "bytes-after-split"],
+)
+def test_a_body_with_a_content_length_is_read_to_its_length(
+    raw: RawServer, sends: list[int | float], extra: bytes
+) -> None:
+    # The first read takes what http.client buffered with the head, the next
+    # ones come from the socket; none reads past the Content-Length, which
+    # ends the body while the connection stays open.
+    raw.route("/s", with_length(_BODY, sends, extra))
+    out = run("requests", raw.url("/s"), reconnect=False, idle_timeout=WAIT)
+    assert out.events == [message("a"), message("b", id="1"), message("c", id="1")]
+    assert out.error is None
 
 
 class _FakeFp:
-    """An http.client response that reads `chunks`, then raises `error` (if any)."""
+    """An http.client response (and its buffer) that reads `chunks`, then raises `error`."""
 
     def __init__(self, chunks: list[bytes], error: Exception | None = None) -> None:
         self.chunks = chunks
@@ -729,6 +783,7 @@ class _FakeFp:
         self.chunked = False
         self.chunk_left: int | None = None
         self.length: int | None = None
+        self.fp = self
 
     def read1(self, n: int = -1) -> bytes:
         if self.chunks:
@@ -746,8 +801,16 @@ class _FakeFp:
     ],
     ids=["tls-timeout", "tls-error"],
 )
-def test_tls_errors_of_the_direct_read_are_urllib3_errors(error: Exception, expected: str) -> None:
-    reader = _read_http_client(_FakeFp([b"data: a\n\n"], error))  # type: ignore[arg-type]
+@pytest.mark.parametrize("path", ["chunked", "socket", "buffer"])
+def test_tls_errors_of_the_direct_read_are_urllib3_errors(
+    error: Exception, expected: str, path: str
+) -> None:
+    fp = _FakeFp([b"data: a\n\n"], error)
+    reader = {
+        "chunked": lambda: _read_chunked(fp),  # type: ignore[arg-type]
+        "socket": lambda: _read_unchunked(fp, SimpleNamespace(recv=fp.read1)),  # type: ignore[arg-type]
+        "buffer": lambda: _read_unchunked(fp, None),  # type: ignore[arg-type]
+    }[path]()
     assert next(reader) == b"data: a\n\n"
     with pytest.raises(urllib3.exceptions.HTTPError) as info:
         next(reader)

@@ -4,13 +4,15 @@ This module is the requests transport of the driver kit: it sends requests,
 reads decoded bytes and sleeps; the loop is [`ssec_proto.driver`][ssec_proto.driver],
 the same for every adapter. requests is synchronous, so there is no async
 form. The body is read one socket read at a time, so each event is
-delivered as soon as its bytes arrive: straight from http.client's
-`HTTPResponse.read1()` when there is nothing to decompress, else with
-urllib3's `HTTPResponse.read1()` (urllib3 2.2 or later), which decompresses.
+delivered as soon as its bytes arrive: with urllib3's `HTTPResponse.read1()`
+(urllib3 2.2 or later) when there is something to decompress, else with
+http.client's `HTTPResponse.read1()` when it is chunked, else from the
+socket itself.
 """
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import ssl
 from typing import TYPE_CHECKING, Any, cast
@@ -106,22 +108,15 @@ def _set_read_timeout(raw: urllib3.response.BaseHTTPResponse, seconds: float | N
         cast("socket.socket", sock).settimeout(seconds)
 
 
-def _read_http_client(fp: http.client.HTTPResponse) -> Iterator[bytes]:
-    """What each socket read of an undecoded body brings, as urllib3's `read1()` would.
+@contextlib.contextmanager
+def _urllib3_errors() -> Iterator[None]:
+    """urllib3's errors for http.client's and the socket's, as urllib3's `read1()` raises them.
 
-    The same chunks, and the same errors: urllib3's `ReadTimeoutError` for a
-    timeout and `ProtocolError` for a broken connection or a body that ends
-    before its Content-Length (`IncompleteRead`), which `classify()` sorts.
+    `ReadTimeoutError` for a timeout and `ProtocolError` for a broken
+    connection or a malformed chunked body, which `classify()` sorts.
     """
-    read1 = fp.read1
-    chunked = fp.chunked
-    size = _READ_SIZE
     try:
-        while chunk := read1(size):
-            if chunked and (fp.chunk_left or 0) < 0:
-                # http.client took a chunk size of -5 (see body()).
-                raise urllib3.exceptions.ProtocolError("invalid chunk size in the body")
-            yield chunk
+        yield
     except TimeoutError as exc:
         raise urllib3.exceptions.ReadTimeoutError(None, None, "Read timed out.") from exc  # type: ignore[arg-type]
     except ssl.SSLError as exc:
@@ -130,9 +125,59 @@ def _read_http_client(fp: http.client.HTTPResponse) -> Iterator[bytes]:
         raise urllib3.exceptions.SSLError(exc) from exc
     except (http.client.HTTPException, OSError) as exc:
         raise urllib3.exceptions.ProtocolError(f"Connection broken: {exc!r}", exc) from exc
-    left = fp.length
+
+
+def _read_chunked(fp: http.client.HTTPResponse) -> Iterator[bytes]:
+    """What each socket read of an undecoded chunked body brings, as urllib3's `read1()` would."""
+    read1 = fp.read1
+    size = _READ_SIZE
+    with _urllib3_errors():
+        while chunk := read1(size):
+            if (fp.chunk_left or 0) < 0:
+                # http.client took a chunk size of -5 (see body()).
+                raise urllib3.exceptions.ProtocolError("invalid chunk size in the body")
+            yield chunk
+
+
+def _socket_of(fp: http.client.HTTPResponse) -> Any:
+    # http.client reads the body through a buffer over the socket's own raw
+    # file (what socket.makefile("rb") builds), whose _sock is the socket.
+    return getattr(getattr(fp.fp, "raw", None), "_sock", None)
+
+
+def _read_unchunked(fp: http.client.HTTPResponse, sock: Any) -> Iterator[bytes]:
+    """What each socket read of an undecoded body that is not chunked brings.
+
+    Read from the socket itself (`sock`, or `None` to stay on http.client's
+    buffer), counted against Content-Length: what http.client's `read1()`
+    does, without its cost of about 0.5 us a call in Python, more than the
+    parsing of an event takes (issue 14). A body that ends before its
+    Content-Length is urllib3's `ProtocolError` (`IncompleteRead`).
+    """
+    buffered = fp.fp
+    read = buffered.read1
+    recv = buffered.read1 if sock is None else sock.recv
+    left: int | None = fp.length  # None: the body ends with the connection
+    size = _READ_SIZE
+    try:
+        with _urllib3_errors():
+            while left is None or left:
+                want = size if left is None or left > size else left
+                chunk = read(want)
+                if not chunk:
+                    break
+                if len(chunk) < want:
+                    # read1() returned all its buffer held, or what one read
+                    # of the socket brought: the buffer is empty, and stays
+                    # so as long as only we read.
+                    read = recv
+                if left is not None:
+                    left -= len(chunk)
+                yield chunk
+    finally:
+        # Where http.client would be, for whoever looks at the response next.
+        fp.length = left
     if left:
-        # http.client's read1() returns b"" when the connection ends early.
         raise urllib3.exceptions.ProtocolError(
             "Connection broken: IncompleteRead",
             urllib3.exceptions.IncompleteRead(0, left),
@@ -215,8 +260,12 @@ class RequestsTransport(Transport[requests.Response]):
         ):
             # Nothing to decompress: read http.client's response directly,
             # which is what urllib3's read1() does in the end, for a fraction
-            # of its cost per read (issue 14), with urllib3's errors.
-            return _read_http_client(fp)
+            # of its cost per read (issue 14), with urllib3's errors; and
+            # where there is no chunked coding to undo, the socket itself,
+            # without http.client's and the socket file's Python per read.
+            if fp.chunked or fp.fp is None:  # None: closed, nothing to read
+                return _read_chunked(fp)
+            return _read_unchunked(fp, _socket_of(fp))
         return _read_urllib3(raw, fp)
 
     def release(self, response: Response[requests.Response]) -> None:
