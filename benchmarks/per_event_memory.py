@@ -16,7 +16,8 @@ This runs the same readers (the raw loops, ssec_proto's adapters, the peers:
   protocol one chunk per turn of the event loop (``data_received``), so the
   reader is woken once per chunk as by a socket.
 
-The response is a ``Content-Length`` body of ``tiny`` events
+The response is a ``Content-Length`` body (``--chunked``: a chunked one,
+an HTTP chunk per event) of ``tiny`` events
 (``data: {"n":123}``), one event per chunk: every layer above the socket
 (http.client or httpcore or aiohttp's C parser, urllib3, requests, the
 library under test) runs as it does on a network, once per event, while the
@@ -72,8 +73,19 @@ if TYPE_CHECKING:
 URL = "http://127.0.0.1:9/events"
 
 
+#: Whether the response is chunked (`--chunked`) rather than of a Content-Length.
+CHUNKED: list[bool] = [False]
+
+
 def _chunks(count: int) -> list[bytes]:
-    """The response: its head, then `count` events, one per chunk."""
+    """The response: its head, then `count` events, one per chunk (and one per HTTP chunk)."""
+    if CHUNKED[0]:
+        head = (
+            b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-store\r\n"
+            b"Transfer-Encoding: chunked\r\n\r\n"
+        )
+        event = b"%x\r\n%s\r\n" % (len(EVENT), EVENT)
+        return [head] + [event] * count + [b"0\r\n\r\n"]
     head = (
         b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-store\r\n"
         b"Content-Length: %d\r\n\r\n" % (len(EVENT) * count)
@@ -273,6 +285,10 @@ def measure(
         return interleave(readers, URL, count, rounds, say)
 
 
+def _drive_arg(family: str, name: str, count: int) -> str:
+    return f"{family},{name},{count}" + (",chunked" if CHUNKED[0] else "")
+
+
 def _drive(family: str, name: str, count: int) -> None:
     """Run one reader once over `count` events and print the number read."""
     reader = _find(family, name)
@@ -282,7 +298,7 @@ def _drive(family: str, name: str, count: int) -> None:
 
 
 def _callgrind(family: str, name: str, count: int) -> int:
-    instructions, stdout = callgrind("benchmarks.per_event_memory", f"{family},{name},{count}")
+    instructions, stdout = callgrind("benchmarks.per_event_memory", _drive_arg(family, name, count))
     if int(stdout.split()[-1]) != count:
         raise AssertionError(f"{family}/{name}: {stdout!r}, {count} events expected")
     return instructions
@@ -299,7 +315,7 @@ def count_instructions(
         # the difference), and to leave out peers not installed.
         command = [sys.executable, "-m", "benchmarks.per_event_memory"]
         done = subprocess.run(
-            [*command, "--drive", f"{family},{name},2"], capture_output=True, check=False
+            [*command, "--drive", _drive_arg(family, name, 2)], capture_output=True, check=False
         )
         if done.returncode:
             say(f"{family}/{name}: does not run, left out")
@@ -339,8 +355,10 @@ def render_times(data: dict[str, Any], count: int, rounds: int, command: str) ->
     out = _header(
         "CPU per event through each HTTP stack, connection in memory",
         [
-            f"- {count:,} `tiny` events per stream, one per socket read; {rounds} rounds, "
-            "interleaved; medians of the client's CPU time (`time.process_time()`); "
+            f"- {count:,} `tiny` events per stream, one per socket read, "
+            f"{'each in an HTTP chunk' if CHUNKED[0] else 'a Content-Length body'}; "
+            f"{rounds} rounds, interleaved; medians of the client's CPU time "
+            "(`time.process_time()`); "
             "over raw: median of the rounds' paired differences [lowest, highest]"
         ],
         command,
@@ -384,7 +402,8 @@ def render_instructions(
         "Instructions per event through each HTTP stack, connection in memory",
         [
             f"- valgrind --tool=callgrind, client process; ({small + events:,} events - "
-            f"{small:,} events) / {events:,}; PYTHONHASHSEED=0"
+            f"{small:,} events) / {events:,}; PYTHONHASHSEED=0; "
+            f"{'each event in an HTTP chunk' if CHUNKED[0] else 'a Content-Length body'}"
         ],
         command,
     )
@@ -436,6 +455,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--small", type=int, default=200, help="--instructions' first run")
     parser.add_argument("--jobs", type=int, default=2, help="--instructions' parallel runs")
     parser.add_argument("--profile", metavar="FAMILY,READER", help="cProfile one reader")
+    parser.add_argument(
+        "--chunked", action="store_true", help="a chunked body (else one of a Content-Length)"
+    )
     parser.add_argument("--drive", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     families = [f for f in args.families.split(",") if f]
@@ -443,8 +465,10 @@ def main(argv: list[str] | None = None) -> int:
     say: Callable[[str], None] = lambda m: print(m, file=sys.stderr, flush=True)  # noqa: E731
     given = argv if argv is not None else sys.argv[1:]
     command = " ".join([".venv/bin/python -m benchmarks.per_event_memory", *given])
+    CHUNKED[0] = args.chunked
     if args.drive:
-        family, name, count = args.drive.split(",")
+        family, name, count, *framing = args.drive.split(",")
+        CHUNKED[0] = framing == ["chunked"]
         _drive(family, name, int(count))
         return 0
     if args.profile:

@@ -13,6 +13,9 @@ every wait is bounded.
 from __future__ import annotations
 
 import gzip
+import http.client
+import io
+import itertools
 import logging
 import socket
 import ssl
@@ -24,6 +27,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import pytest
 import requests
 import urllib3.exceptions
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
@@ -805,9 +810,9 @@ class _FakeFp:
 def test_tls_errors_of_the_direct_read_are_urllib3_errors(
     error: Exception, expected: str, path: str
 ) -> None:
-    fp = _FakeFp([b"data: a\n\n"], error)
+    fp = _FakeFp([b"9\r\ndata: a\n\n\r\n" if path == "chunked" else b"data: a\n\n"], error)
     reader = {
-        "chunked": lambda: _read_chunked(fp),  # type: ignore[arg-type]
+        "chunked": lambda: _read_chunked(fp, SimpleNamespace(recv=fp.read1)),  # type: ignore[arg-type]
         "socket": lambda: _read_unchunked(fp, SimpleNamespace(recv=fp.read1)),  # type: ignore[arg-type]
         "buffer": lambda: _read_unchunked(fp, None),  # type: ignore[arg-type]
     }[path]()
@@ -845,3 +850,119 @@ def test_a_compressed_body_is_read_with_urllib3_and_its_chunks_checked() -> None
     raw._fp.chunk_left = 3
     response = Response(200, {}, SimpleNamespace(raw=raw))
     assert list(RequestsTransport().body(response, None)) == [b"data: x\n\n"]  # type: ignore[arg-type]
+
+
+# --- The chunked coding, undone by the adapter ----------------------------------------
+
+
+def _dechunk(reads: list[bytes], *, sock: bool = True) -> tuple[list[bytes], Exception | None]:
+    """What `_read_chunked()` yields from `reads` (one per socket read), and its error."""
+    fp = _FakeFp(list(reads))
+    out: list[bytes] = []
+    try:
+        out.extend(_read_chunked(fp, SimpleNamespace(recv=fp.read1) if sock else None))  # type: ignore[arg-type]
+    except urllib3.exceptions.HTTPError as exc:
+        return out, exc
+    return out, None
+
+
+def _split(data: bytes, cuts: list[int]) -> list[bytes]:
+    bounds = [0, *sorted({c % (len(data) + 1) for c in cuts}), len(data)]
+    return [data[a:b] for a, b in itertools.pairwise(bounds) if b > a]
+
+
+@given(
+    chunks=st.lists(st.binary(min_size=1, max_size=40), max_size=8),
+    extensions=st.lists(st.sampled_from([b"", b";a=b", b" ; x", b';q="1;2"']), min_size=8),
+    upper=st.booleans(),
+    trailer=st.sampled_from([b"\r\n", b"X-T: 1\r\n\r\n"]),
+    cuts=st.lists(st.integers(min_value=0, max_value=10_000), max_size=12),
+    sock=st.booleans(),
+)
+@settings(max_examples=300)
+def test_any_chunked_body_cut_anywhere_gives_its_data(
+    chunks: list[bytes],
+    extensions: list[bytes],
+    upper: bool,
+    trailer: bytes,
+    cuts: list[int],
+    sock: bool,
+) -> None:
+    body = b"".join(
+        (b"%X" if upper else b"%x") % len(c) + ext + b"\r\n" + c + b"\r\n"
+        for c, ext in zip(chunks, extensions, strict=False)
+    )
+    body += b"0\r\n" + trailer + b"data: after the body\n\n"
+    out, error = _dechunk(_split(body, cuts), sock=sock)
+    assert error is None
+    assert b"".join(out) == b"".join(chunks)
+    assert all(out)  # no empty reads handed on
+
+
+def test_each_read_hands_on_what_it_brought() -> None:
+    # Nothing is held back for a chunk to complete, and two chunks of one
+    # read come as one piece.
+    reads = [b"5\r\nda", b"ta:\r\n3\r\n x\n\r\n2\r", b"\n\n\n\r\n0\r\n\r\n"]
+    assert _dechunk(reads) == ([b"da", b"ta: x\n", b"\n\n"], None)
+
+
+@pytest.mark.parametrize(
+    "size",
+    [b"-5", b"0x10", b"1_0", b"+5", b"", b"zz", b"1" * 17, b"5 5"],
+)
+def test_a_malformed_chunk_size_is_an_error_after_what_came_before(size: bytes) -> None:
+    out, error = _dechunk([b"3\r\nabc\r\n" + size + b"\r\nhello\r\n"])
+    assert out == [b"abc"]
+    assert isinstance(error, urllib3.exceptions.ProtocolError)
+    assert "invalid chunk size" in str(error)
+
+
+@pytest.mark.parametrize("reads", [[b"3\r\nabcX\r\n"], [b"3\r\nabc", b"\rX"], [b"3\r\nabc\n"]])
+def test_data_not_followed_by_crlf_is_an_error(reads: list[bytes]) -> None:
+    out, error = _dechunk(reads)
+    assert out == [b"abc"]
+    assert isinstance(error, urllib3.exceptions.ProtocolError)
+    assert "invalid chunk end" in str(error)
+
+
+def test_an_endless_chunk_size_line_is_an_error() -> None:
+    out, error = _dechunk([b"1;" + b"x" * 40_000, b"y" * 40_000])
+    assert out == []
+    assert isinstance(error, urllib3.exceptions.ProtocolError)
+    assert "too long" in str(error)
+
+
+@pytest.mark.parametrize(
+    "reads", [[b"5\r\nab"], [b"5\r\nabcde"], [b"5\r\nabcde\r\n"], [b"5\r\nabcde\r\n5"], []]
+)
+def test_a_body_cut_before_its_last_chunk_is_an_incomplete_read(reads: list[bytes]) -> None:
+    out, error = _dechunk(reads)
+    assert b"".join(out) == b"abcde"[: max(0, len(reads[0]) - 3)] if reads else out == []
+    assert isinstance(error, urllib3.exceptions.ProtocolError)
+    assert "IncompleteRead" in str(error)
+
+
+def test_a_read_of_the_full_size_stays_on_the_buffer() -> None:
+    # A read that brought all it was asked for may have left more in
+    # http.client's buffer: the next read takes it from there too.
+    head = b"%x\r\n" % 70_000
+    first = head + b"x" * (65_536 - len(head))
+    second = b"x" * (70_000 - (65_536 - len(head))) + b"\r\n0\r\n\r\n"
+    out, error = _dechunk([first, second])
+    assert error is None
+    assert b"".join(out) == b"x" * 70_000
+
+
+def test_a_closed_response_has_an_empty_body() -> None:
+    # http.client drops its file once a response is closed: nothing to read.
+    class FakeSocket:
+        def makefile(self, mode: str) -> io.BufferedReader:
+            head = b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n\r\n"
+            return io.BufferedReader(io.BytesIO(head))
+
+    fp = http.client.HTTPResponse(FakeSocket())  # type: ignore[arg-type]
+    fp.begin()
+    fp.close()
+    raw = SimpleNamespace(_fp=fp, connection=None, headers={})
+    response = Response(200, {}, SimpleNamespace(raw=raw))
+    assert list(RequestsTransport().body(response, None)) == []  # type: ignore[arg-type]

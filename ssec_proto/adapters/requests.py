@@ -5,9 +5,8 @@ reads decoded bytes and sleeps; the loop is [`ssec_proto.driver`][ssec_proto.dri
 the same for every adapter. requests is synchronous, so there is no async
 form. The body is read one socket read at a time, so each event is
 delivered as soon as its bytes arrive: with urllib3's `HTTPResponse.read1()`
-(urllib3 2.2 or later) when there is something to decompress, else with
-http.client's `HTTPResponse.read1()` when it is chunked, else from the
-socket itself.
+(urllib3 2.2 or later) when there is something to decompress, else from the
+socket itself, undoing the chunked coding where there is one.
 """
 
 from __future__ import annotations
@@ -127,16 +126,116 @@ def _urllib3_errors() -> Iterator[None]:
         raise urllib3.exceptions.ProtocolError(f"Connection broken: {exc!r}", exc) from exc
 
 
-def _read_chunked(fp: http.client.HTTPResponse) -> Iterator[bytes]:
-    """What each socket read of an undecoded chunked body brings, as urllib3's `read1()` would."""
-    read1 = fp.read1
+#: The longest chunk-size line (with its extensions) read: http.client allows
+#: 64 KiB, but a line that grows a byte per read costs a copy of it per read.
+_MAX_CHUNK_LINE = 4096
+#: The most hex digits of a chunk size: 2^64 bytes is more than any body.
+_MAX_CHUNK_DIGITS = 16
+
+
+def _chunk_size(line: bytes) -> int:
+    """The size of a chunk-size line, -1 if it is malformed.
+
+    chunk-size [ chunk-ext ] CRLF (RFC 9112 section 7.1). http.client takes
+    whatever `int(x, 16)` takes ("-5", "0x10", "1_0"), which desynchronizes
+    the body; here only hex digits are. Extensions are ignored, as by
+    everyone.
+    """
+    digits = line.split(b";", 1)[0].strip(b" \t\r")
+    if not digits or len(digits) > _MAX_CHUNK_DIGITS or digits.translate(None, _HEX_DIGITS):
+        return -1
+    return int(digits, 16)
+
+
+_HEX_DIGITS = b"0123456789abcdefABCDEF"
+
+
+def _read_chunked(fp: http.client.HTTPResponse, sock: Any) -> Iterator[bytes]:
+    """What each socket read of an undecoded chunked body brings, its chunked coding undone.
+
+    Read as `_read_unchunked()` reads (http.client's buffer, then the socket
+    itself): http.client's `read1()` would take five calls of its own per
+    chunk to undo the coding. The data of all the chunks one read brought
+    comes as one piece; nothing is held back for a chunk to complete. The
+    body ends at the last chunk (its trailer is not read: the connection is
+    not reused). A malformed chunk size or chunk end, or a body that ends
+    before its last chunk, is urllib3's `ProtocolError`.
+    """
+    buffered = fp.fp
+    read = buffered.read1
+    recv = buffered.read1 if sock is None else sock.recv
     size = _READ_SIZE
+    left = 0  # bytes of the current chunk's data still to come
+    rest = b""  # what was read after that data and not parsed yet
+    ended = False  # whether `rest` starts with the CRLF that ends a chunk's data
     with _urllib3_errors():
-        while chunk := read1(size):
-            if (fp.chunk_left or 0) < 0:
-                # http.client took a chunk size of -5 (see body()).
-                raise urllib3.exceptions.ProtocolError("invalid chunk size in the body")
-            yield chunk
+        while True:
+            data = read(size)
+            if not data:
+                raise urllib3.exceptions.ProtocolError(
+                    "Connection broken: IncompleteRead",
+                    urllib3.exceptions.IncompleteRead(0, left),
+                )
+            if len(data) < size:
+                read = recv  # http.client's buffer is empty (see _read_unchunked())
+            if left >= len(data):
+                # All data: a chunk longer than one read.
+                left -= len(data)
+                ended = not left
+                yield data
+                continue
+            pieces = []
+            if left:
+                pieces.append(data[:left])
+                data = data[left:]
+                left = 0
+                ended = True
+            buffer = rest + data if rest else data
+            at = 0
+            fault = None
+            while True:
+                if ended:
+                    if len(buffer) - at < 2:
+                        if buffer[at:] not in (b"", b"\r"):
+                            fault = "invalid chunk end in the body"
+                        break
+                    if buffer[at : at + 2] != b"\r\n":
+                        fault = "invalid chunk end in the body"
+                        break
+                    at += 2
+                    ended = False
+                eol = buffer.find(b"\n", at)
+                if eol < 0:
+                    if len(buffer) - at > _MAX_CHUNK_LINE:
+                        fault = "chunk size line too long"
+                    break
+                chunk = _chunk_size(buffer[at:eol])
+                if chunk <= 0:
+                    # The last chunk, or a malformed size.
+                    fault = (
+                        f"invalid chunk size in the body: {buffer[at:eol][:40]!r}" if chunk else ""
+                    )
+                    break
+                at = eol + 1
+                if len(buffer) - at > chunk:
+                    pieces.append(buffer[at : at + chunk])
+                    at += chunk
+                    ended = True
+                else:
+                    if at < len(buffer):
+                        pieces.append(buffer[at:])
+                    left = chunk - (len(buffer) - at)
+                    ended = not left
+                    at = len(buffer)
+                    break
+            rest = buffer[at:]
+            # What arrived before a fault is delivered before it.
+            if pieces:
+                yield pieces[0] if len(pieces) == 1 else b"".join(pieces)
+            if fault is not None:
+                if fault:
+                    raise urllib3.exceptions.ProtocolError(fault)
+                return
 
 
 def _socket_of(fp: http.client.HTTPResponse) -> Any:
@@ -260,13 +359,15 @@ class RequestsTransport(Transport[requests.Response]):
             and raw.headers.get("content-encoding", "identity").strip().lower() == "identity"
             and not getattr(raw, "_decoded_buffer", None)
         ):
-            # Nothing to decompress: read http.client's response directly,
-            # which is what urllib3's read1() does in the end, for a fraction
-            # of its cost per read (issue 14), with urllib3's errors; and
-            # where there is no chunked coding to undo, the socket itself,
-            # without http.client's and the socket file's Python per read.
-            if fp.chunked or fp.fp is None:  # None: closed, nothing to read
-                return _read_chunked(fp)
+            # Nothing to decompress: read what urllib3's read1() reads in the
+            # end, http.client's buffer and then the socket itself, without
+            # the Python of urllib3, http.client and the socket's file per
+            # read (issue 14), with urllib3's errors.
+            buffered: Any = fp.fp
+            if buffered is None:  # closed: nothing to read
+                return iter(())
+            if fp.chunked:
+                return _read_chunked(fp, _socket_of(fp))
             return _read_unchunked(fp, _socket_of(fp))
         return _read_urllib3(raw, fp)
 
