@@ -93,16 +93,20 @@ def _is_read_timeout(exc: BaseException) -> bool:
     return False
 
 
+def _socket_of(fp: http.client.HTTPResponse | None) -> Any:
+    # http.client reads the body through a buffer over the socket's own raw
+    # file (what socket.makefile("rb") builds), whose _sock is the socket.
+    return getattr(getattr(getattr(fp, "fp", None), "raw", None), "_sock", None)
+
+
 def _set_read_timeout(raw: urllib3.response.BaseHTTPResponse, seconds: float | None) -> None:
     # Each read of the body waits on the socket's timeout, which urllib3 sets
     # for each request. http.client hands the socket from the connection to
     # the response's file when the server will close the connection after
     # this body, so look there too.
     sock: Any = getattr(raw.connection, "sock", None)
-    if sock is None:  # in raw._fp.fp.raw._sock
-        sock = raw
-        for name in ("_fp", "fp", "raw", "_sock"):
-            sock = getattr(sock, name, None)
+    if sock is None:
+        sock = _socket_of(getattr(raw, "_fp", None))
     if sock is not None:
         cast("socket.socket", sock).settimeout(seconds)
 
@@ -131,6 +135,7 @@ def _urllib3_errors() -> Iterator[None]:
 _MAX_CHUNK_LINE = 4096
 #: The most hex digits of a chunk size: 2^64 bytes is more than any body.
 _MAX_CHUNK_DIGITS = 16
+_HEX_DIGITS = b"0123456789abcdefABCDEF"
 
 
 def _chunk_size(line: bytes) -> int:
@@ -147,7 +152,46 @@ def _chunk_size(line: bytes) -> int:
     return int(digits, 16)
 
 
-_HEX_DIGITS = b"0123456789abcdefABCDEF"
+def _undo_chunks(buffer: bytes, ended: bool, pieces: list[bytes]) -> tuple[int, int, bool, bool]:
+    """Take the data of the chunks in `buffer` into `pieces`.
+
+    `ended`: whether `buffer` starts with the CRLF that ends a chunk's data.
+    Returns where the parsing stopped (the rest waits for the next read),
+    how many bytes of the last chunk's data are still to come, `ended` for
+    what follows, and whether the last chunk was reached. Raises urllib3's
+    `ProtocolError` for a malformed chunk size or chunk end, with the data
+    before it in `pieces`.
+    """
+    at = 0
+    while True:
+        if ended:
+            end = buffer[at : at + 2]
+            if end != b"\r\n":
+                if end in (b"", b"\r"):  # the rest of it comes with the next read
+                    return at, 0, True, False
+                raise urllib3.exceptions.ProtocolError("invalid chunk end in the body")
+            at += 2
+        eol = buffer.find(b"\n", at)
+        if eol < 0:
+            if len(buffer) - at > _MAX_CHUNK_LINE:
+                raise urllib3.exceptions.ProtocolError("chunk size line too long")
+            return at, 0, False, False
+        chunk = _chunk_size(buffer[at:eol])
+        if chunk < 0:
+            line = buffer[at : min(eol, at + 40)]
+            raise urllib3.exceptions.ProtocolError(f"invalid chunk size in the body: {line!r}")
+        if not chunk:
+            return eol + 1, 0, False, True
+        at = eol + 1
+        if len(buffer) - at <= chunk:
+            # The chunk's data goes on in the next read (or ends with this one).
+            if at < len(buffer):
+                pieces.append(buffer[at:])
+            left = chunk - (len(buffer) - at)
+            return len(buffer), left, not left, False
+        pieces.append(buffer[at : at + chunk])
+        at += chunk
+        ended = True
 
 
 def _read_chunked(fp: http.client.HTTPResponse, sock: Any) -> Iterator[bytes]:
@@ -159,7 +203,8 @@ def _read_chunked(fp: http.client.HTTPResponse, sock: Any) -> Iterator[bytes]:
     comes as one piece; nothing is held back for a chunk to complete. The
     body ends at the last chunk (its trailer is not read: the connection is
     not reused). A malformed chunk size or chunk end, or a body that ends
-    before its last chunk, is urllib3's `ProtocolError`.
+    before its last chunk, is urllib3's `ProtocolError`, after the data
+    that came before it.
     """
     buffered = fp.fp
     read = buffered.read1
@@ -188,60 +233,19 @@ def _read_chunked(fp: http.client.HTTPResponse, sock: Any) -> Iterator[bytes]:
             if left:
                 pieces.append(data[:left])
                 data = data[left:]
-                left = 0
                 ended = True
             buffer = rest + data if rest else data
-            at = 0
-            fault = None
-            while True:
-                if ended:
-                    if len(buffer) - at < 2:
-                        if buffer[at:] not in (b"", b"\r"):
-                            fault = "invalid chunk end in the body"
-                        break
-                    if buffer[at : at + 2] != b"\r\n":
-                        fault = "invalid chunk end in the body"
-                        break
-                    at += 2
-                    ended = False
-                eol = buffer.find(b"\n", at)
-                if eol < 0:
-                    if len(buffer) - at > _MAX_CHUNK_LINE:
-                        fault = "chunk size line too long"
-                    break
-                chunk = _chunk_size(buffer[at:eol])
-                if chunk <= 0:
-                    # The last chunk, or a malformed size.
-                    fault = (
-                        f"invalid chunk size in the body: {buffer[at:eol][:40]!r}" if chunk else ""
-                    )
-                    break
-                at = eol + 1
-                if len(buffer) - at > chunk:
-                    pieces.append(buffer[at : at + chunk])
-                    at += chunk
-                    ended = True
-                else:
-                    if at < len(buffer):
-                        pieces.append(buffer[at:])
-                    left = chunk - (len(buffer) - at)
-                    ended = not left
-                    at = len(buffer)
-                    break
+            try:
+                at, left, ended, last = _undo_chunks(buffer, ended, pieces)
+            except urllib3.exceptions.ProtocolError:
+                if pieces:
+                    yield b"".join(pieces)
+                raise
             rest = buffer[at:]
-            # What arrived before a fault is delivered before it.
             if pieces:
                 yield pieces[0] if len(pieces) == 1 else b"".join(pieces)
-            if fault is not None:
-                if fault:
-                    raise urllib3.exceptions.ProtocolError(fault)
+            if last:
                 return
-
-
-def _socket_of(fp: http.client.HTTPResponse) -> Any:
-    # http.client reads the body through a buffer over the socket's own raw
-    # file (what socket.makefile("rb") builds), whose _sock is the socket.
-    return getattr(getattr(fp.fp, "raw", None), "_sock", None)
 
 
 def _read_unchunked(fp: http.client.HTTPResponse, sock: Any) -> Iterator[bytes]:
